@@ -1,1 +1,42 @@
+//! The shared asset model of cargo-assetota. build.rs, `cargo assetota size`
+//! and `watch` all go through [`analyze`], so they can never disagree about
+//! which files are assets or what they cost.
 
+pub mod budget;
+pub mod bytesize;
+pub mod codec;
+pub mod config;
+pub mod measure;
+pub mod names;
+pub mod partition;
+pub mod platform;
+pub mod scan;
+
+pub use budget::{AssetCost, Budget, Finding, Verdict};
+pub use codec::Codec;
+pub use config::{Config, ConfigError};
+pub use measure::{MeasureError, Measured, NoProgress, Progress};
+pub use platform::Platform;
+pub use scan::{ScanError, ScannedFile};
+
+/// Anything that stops an analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    #[error(transparent)]
+    Measure(#[from] MeasureError),
+}
+
+/// Scans, measures and budgets the assets of a package.
+pub fn analyze(config: &Config, platform: &Platform, progress: &dyn Progress) -> Result<Budget, Error> {
+    let files = scan::scan(&scan::ScanOptions {
+        dir: config.dir.clone(),
+        exclude: config.exclude.clone(),
+        max_name_len: platform.max_name_len,
+    })?;
+    let measured = measure::measure_all(&files, platform.codec, progress)?;
+    Ok(Budget::new(platform, measured))
+}

@@ -1,0 +1,211 @@
+//! The device's codecs. A stored size is the exact length of what these
+//! encoders produce, never an estimate.
+
+use std::fmt;
+use std::io::{self, Write};
+
+/// A codec with the parameters that change its output or what the device's
+/// decoder must hold in RAM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Stored as is.
+    None,
+    /// Raw DEFLATE (RFC 1951, no zlib or gzip header), real zlib, memLevel 8.
+    Deflate { level: u32, window_bits: u8 },
+    /// An `.xz` stream (LZMA2, CRC64 check) from liblzma, as `xz` writes it.
+    Xz { preset: u32, dict_size: u32 },
+}
+
+/// Particle's setting: Node's `zlib.deflateRaw` defaults.
+pub const PARTICLE_DEFLATE: Codec = Codec::Deflate { level: 6, window_bits: 15 };
+/// `xz -6`: preset 6, an 8 MiB dictionary.
+pub const DEFAULT_XZ: Codec = Codec::Xz { preset: 6, dict_size: 8 << 20 };
+
+/// A codec parameter outside what the encoder or the manifest can express.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    #[error("deflate level {0} is out of range; use 0 to 9")]
+    DeflateLevel(u32),
+    #[error("deflate window-bits {0} is out of range; use 9 to 15 (15 = 32 KiB window)")]
+    WindowBits(u32),
+    #[error("xz level {0} is out of range; use 0 to 9")]
+    XzPreset(u32),
+    #[error("xz dict-size {0} is not a power of two from 4 KiB to 1 GiB")]
+    DictSize(u64),
+    #[error("unknown codec `{0}`; use deflate, xz or none")]
+    Unknown(String),
+}
+
+impl Codec {
+    /// Builds a codec from its name and optional parameters, checking ranges.
+    pub fn from_parts(
+        kind: &str,
+        level: Option<u32>,
+        window_bits: Option<u32>,
+        dict_size: Option<u64>,
+    ) -> Result<Codec, CodecError> {
+        match kind {
+            "none" => Ok(Codec::None),
+            "deflate" => {
+                let level = level.unwrap_or(6);
+                if level > 9 {
+                    return Err(CodecError::DeflateLevel(level));
+                }
+                let bits = window_bits.unwrap_or(15);
+                if !(9..=15).contains(&bits) {
+                    return Err(CodecError::WindowBits(bits));
+                }
+                Ok(Codec::Deflate { level, window_bits: bits as u8 })
+            }
+            "xz" => {
+                let preset = level.unwrap_or(6);
+                if preset > 9 {
+                    return Err(CodecError::XzPreset(preset));
+                }
+                let dict = dict_size.unwrap_or(8 << 20);
+                if !dict.is_power_of_two() || !(4096..=(1 << 30)).contains(&dict) {
+                    return Err(CodecError::DictSize(dict));
+                }
+                Ok(Codec::Xz { preset, dict_size: dict as u32 })
+            }
+            other => Err(CodecError::Unknown(other.to_owned())),
+        }
+    }
+
+    /// The short name used in config and JSON: `deflate`, `xz`, `none`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Codec::None => "none",
+            Codec::Deflate { .. } => "deflate",
+            Codec::Xz { .. } => "xz",
+        }
+    }
+
+    /// What the device needs to know to decode (the manifest's codec field).
+    pub fn device_codec(&self) -> assetota::Codec {
+        match *self {
+            Codec::None => assetota::Codec::None,
+            Codec::Deflate { window_bits, .. } => assetota::Codec::Deflate { window_bits },
+            Codec::Xz { dict_size, .. } => assetota::Codec::Xz { dict_log2: dict_size.trailing_zeros() as u8 },
+        }
+    }
+
+    /// A streaming encoder that writes the encoded bytes to `sink`.
+    pub fn encoder<W: Write>(&self, sink: W) -> io::Result<Encoder<W>> {
+        Ok(match *self {
+            Codec::None => Encoder::None(sink),
+            Codec::Deflate { level, window_bits } => Encoder::Deflate {
+                stream: flate2::Compress::new_with_window_bits(
+                    flate2::Compression::new(level),
+                    false,
+                    window_bits,
+                ),
+                sink,
+                buf: vec![0; 64 * 1024],
+            },
+            Codec::Xz { preset, dict_size } => {
+                let mut options = liblzma::stream::LzmaOptions::new_preset(preset).map_err(io::Error::other)?;
+                options.dict_size(dict_size);
+                let mut filters = liblzma::stream::Filters::new();
+                filters.lzma2(&options);
+                let stream = liblzma::stream::Stream::new_stream_encoder(&filters, liblzma::stream::Check::Crc64)
+                    .map_err(io::Error::other)?;
+                Encoder::Xz(Box::new(liblzma::write::XzEncoder::new_stream(sink, stream)))
+            }
+        })
+    }
+
+    /// The exact encoded length of `data` (convenience for small inputs).
+    pub fn encoded_len(&self, data: &[u8]) -> io::Result<u64> {
+        let mut encoder = self.encoder(CountingSink::default())?;
+        encoder.write_all(data)?;
+        Ok(encoder.finish()?.count)
+    }
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Codec::None => f.write_str("none"),
+            Codec::Deflate { level, window_bits } => write!(f, "deflate (level {level}, window {window_bits})"),
+            Codec::Xz { preset, dict_size } => write!(f, "xz (level {preset}, dict {} KiB)", dict_size / 1024),
+        }
+    }
+}
+
+/// A running encoder; `finish` flushes the end of the stream and returns the sink.
+pub enum Encoder<W: Write> {
+    None(W),
+    // flate2's write::DeflateEncoder cannot take a window size, so drive
+    // `Compress` directly.
+    Deflate { stream: flate2::Compress, sink: W, buf: Vec<u8> },
+    Xz(Box<liblzma::write::XzEncoder<W>>),
+}
+
+impl<W: Write> Encoder<W> {
+    fn deflate_step(stream: &mut flate2::Compress, sink: &mut W, buf: &mut [u8], mut input: &[u8], flush: flate2::FlushCompress) -> io::Result<()> {
+        loop {
+            let (in_before, out_before) = (stream.total_in(), stream.total_out());
+            let status = stream.compress(input, buf, flush).map_err(io::Error::other)?;
+            let consumed = (stream.total_in() - in_before) as usize;
+            let produced = (stream.total_out() - out_before) as usize;
+            input = &input[consumed..];
+            sink.write_all(&buf[..produced])?;
+            let finishing = matches!(flush, flate2::FlushCompress::Finish);
+            match status {
+                flate2::Status::StreamEnd => return Ok(()),
+                _ if !finishing && input.is_empty() && produced < buf.len() => return Ok(()),
+                flate2::Status::BufError if consumed == 0 && produced == 0 => {
+                    return Err(io::Error::other("deflate made no progress"));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Ends the stream and returns the sink.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::None(sink) => Ok(sink),
+            Encoder::Deflate { mut stream, mut sink, mut buf } => {
+                Self::deflate_step(&mut stream, &mut sink, &mut buf, &[], flate2::FlushCompress::Finish)?;
+                Ok(sink)
+            }
+            Encoder::Xz(encoder) => encoder.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::None(sink) => sink.write(data),
+            Encoder::Deflate { stream, sink, buf } => {
+                Self::deflate_step(stream, sink, buf, data, flate2::FlushCompress::None)?;
+                Ok(data.len())
+            }
+            Encoder::Xz(encoder) => encoder.write(data),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A sink that only counts, so sizing never holds the encoded bytes.
+#[derive(Debug, Default)]
+pub struct CountingSink {
+    pub count: u64,
+}
+
+impl Write for CountingSink {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.count += data.len() as u64;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

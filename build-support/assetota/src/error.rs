@@ -64,7 +64,10 @@ impl fmt::Display for DecodeError {
         use DecodeError::*;
         match self {
             TooShort { len } => write!(f, "manifest too short: {len} bytes, the header alone is 32"),
-            BadMagic { found } => write!(f, "not an assetota manifest: magic {found:02x?}, expected \"AOTA\""),
+            BadMagic { found: [a, b, c, d] } => write!(
+                f,
+                "manifest magic is {a:02x} {b:02x} {c:02x} {d:02x}, expected 41 4f 54 41 (\"AOTA\"): not an assetota manifest"
+            ),
             UnsupportedVersion(v) => write!(
                 f,
                 "manifest format v{v} is newer than this runtime supports (v{}); update assetota",

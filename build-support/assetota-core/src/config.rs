@@ -37,6 +37,9 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// Custom platforms: the package's first, then the workspace's.
     pub custom_platforms: Vec<Platform>,
+    /// Every file the config was read from (manifests, partition tables), so
+    /// build.rs can rerun when one changes.
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,19 +112,21 @@ impl Config {
         };
 
         let mut custom_platforms = Vec::new();
+        let mut inputs = vec![manifest_path.to_owned()];
         if let Some(item) = table.get("platforms") {
-            custom_platforms.extend(platforms(&src, item, &format!("{prefix}.platforms"), root)?);
+            custom_platforms.extend(platforms(&src, item, &format!("{prefix}.platforms"), root, &mut inputs)?);
         }
         if let Some(ws) = find_workspace_manifest(root) {
             if ws != manifest_path {
+                inputs.push(ws.clone());
                 let (ws_text, ws_doc) = read_document(&ws)?;
                 let ws_src = Source { path: &ws, text: &ws_text };
                 if let Some(item) = table_at(&ws_doc, &["workspace", "metadata", "assetota"]).and_then(|t| t.get("platforms")) {
                     let ws_root = ws.parent().unwrap_or(Path::new("."));
-                    custom_platforms.extend(platforms(&ws_src, item, "workspace.metadata.assetota.platforms", ws_root)?);
+                    custom_platforms.extend(platforms(&ws_src, item, "workspace.metadata.assetota.platforms", ws_root, &mut inputs)?);
                 }
             } else if let Some(item) = table_at(&doc, &["workspace", "metadata", "assetota"]).and_then(|t| t.get("platforms")) {
-                custom_platforms.extend(platforms(&src, item, "workspace.metadata.assetota.platforms", root)?);
+                custom_platforms.extend(platforms(&src, item, "workspace.metadata.assetota.platforms", root, &mut inputs)?);
             }
         }
 
@@ -132,6 +137,7 @@ impl Config {
             codec,
             exclude,
             custom_platforms,
+            inputs,
         }))
     }
 
@@ -231,7 +237,7 @@ fn codec(src: &Source, item: &Item, key: &str) -> Result<Codec, ConfigError> {
     Codec::from_parts(&kind, level, window, dict).map_err(|e| src.error(item.span(), key, e.to_string()))
 }
 
-fn platforms(src: &Source, item: &Item, prefix: &str, root: &Path) -> Result<Vec<Platform>, ConfigError> {
+fn platforms(src: &Source, item: &Item, prefix: &str, root: &Path, inputs: &mut Vec<PathBuf>) -> Result<Vec<Platform>, ConfigError> {
     let table = item.as_table_like().ok_or_else(|| src.error(item.span(), prefix, "must be a table of platforms"))?;
     let mut out = Vec::new();
     for (name, def) in table.iter() {
@@ -239,12 +245,12 @@ fn platforms(src: &Source, item: &Item, prefix: &str, root: &Path) -> Result<Vec
         if platform::builtin(name).is_some() {
             return Err(src.error(def.span(), &key, "has the name of a built-in platform; give your platform another name"));
         }
-        out.push(custom_platform(src, name, def, &key, root)?);
+        out.push(custom_platform(src, name, def, &key, root, inputs)?);
     }
     Ok(out)
 }
 
-fn custom_platform(src: &Source, name: &str, item: &Item, prefix: &str, root: &Path) -> Result<Platform, ConfigError> {
+fn custom_platform(src: &Source, name: &str, item: &Item, prefix: &str, root: &Path, inputs: &mut Vec<PathBuf>) -> Result<Platform, ConfigError> {
     let table = item.as_table_like().ok_or_else(|| src.error(item.span(), prefix, "must be a table"))?;
     check_keys(src, table, prefix, PLATFORM_KEYS)?;
     let key = |k: &str| format!("{prefix}.{k}");
@@ -252,6 +258,9 @@ fn custom_platform(src: &Source, name: &str, item: &Item, prefix: &str, root: &P
     let get_str = |k: &str| table.get(k).map(|i| string(src, i, &key(k))).transpose();
 
     let table_file = get_str("partition-table")?;
+    if let Some(file) = &table_file {
+        inputs.push(root.join(file));
+    }
     let partitions = table_file.as_ref().map(|file| PartitionTable::read(&root.join(file))).transpose()?;
     let total = match (get_size("total")?, &partitions) {
         (Some(_), Some(_)) => return Err(src.error(item.span(), &key("total"), "and `partition-table` are both set; keep one")),

@@ -10,7 +10,9 @@ use core::fmt;
 use crate::asset::Asset;
 use crate::codec::Codec;
 use crate::error::DecodeError;
-use crate::format::{self, CRC_LEN, ENTRY_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MIN_LEN, ent, hdr};
+use crate::format::{
+    self, CRC_LEN, ENTRY_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MIN_LEN, ent, hdr,
+};
 use crate::iter::{Iter, Missing};
 
 /// A validated manifest borrowed from the bytes it was parsed from.
@@ -59,7 +61,10 @@ impl Header {
 /// Converts a length from the format to `usize`; on targets where it does not fit the
 /// manifest cannot be in memory anyway, so it is reported as truncated.
 fn to_usize(v: u64, h: &Header, available: usize) -> Result<usize, DecodeError> {
-    usize::try_from(v).map_err(|_| DecodeError::Truncated { total_len: h.total_len, available })
+    usize::try_from(v).map_err(|_| DecodeError::Truncated {
+        total_len: h.total_len,
+        available,
+    })
 }
 
 impl<'a> Manifest<'a> {
@@ -93,22 +98,30 @@ impl<'a> Manifest<'a> {
 
         let total = to_usize(u64::from(h.total_len), &h, available)?;
         if total < MIN_LEN {
-            return Err(DecodeError::TotalLengthTooSmall { total_len: h.total_len });
+            return Err(DecodeError::TotalLengthTooSmall {
+                total_len: h.total_len,
+            });
         }
-        let bytes = input
-            .get(..total)
-            .ok_or(DecodeError::Truncated { total_len: h.total_len, available })?;
+        let bytes = input.get(..total).ok_or(DecodeError::Truncated {
+            total_len: h.total_len,
+            available,
+        })?;
 
         // CRC before structure: a corrupted manifest is reported as corrupted, not as
         // whatever structural rule the corruption happens to break.
-        let crc_at = total.checked_sub(CRC_LEN).ok_or(DecodeError::TotalLengthTooSmall {
+        let crc_at = total
+            .checked_sub(CRC_LEN)
+            .ok_or(DecodeError::TotalLengthTooSmall {
+                total_len: h.total_len,
+            })?;
+        let covered = bytes
+            .get(..crc_at)
+            .ok_or(DecodeError::TotalLengthTooSmall {
+                total_len: h.total_len,
+            })?;
+        let stored = format::u32_at(bytes, crc_at).ok_or(DecodeError::TotalLengthTooSmall {
             total_len: h.total_len,
         })?;
-        let covered = bytes.get(..crc_at).ok_or(DecodeError::TotalLengthTooSmall {
-            total_len: h.total_len,
-        })?;
-        let stored = format::u32_at(bytes, crc_at)
-            .ok_or(DecodeError::TotalLengthTooSmall { total_len: h.total_len })?;
         let computed = crc32fast::hash(covered);
         if stored != computed {
             return Err(DecodeError::Crc { stored, computed });
@@ -120,20 +133,35 @@ impl<'a> Manifest<'a> {
         let strtab_expected = count64
             .checked_mul(ENTRY_LEN as u64)
             .and_then(|v| v.checked_add(HEADER_LEN as u64))
-            .ok_or(DecodeError::Layout { expected: u64::MAX, total_len: h.total_len })?;
+            .ok_or(DecodeError::Layout {
+                expected: u64::MAX,
+                total_len: h.total_len,
+            })?;
         if u64::from(h.strtab_off) != strtab_expected {
-            return Err(DecodeError::StringTableOffset { expected: strtab_expected, found: h.strtab_off });
+            return Err(DecodeError::StringTableOffset {
+                expected: strtab_expected,
+                found: h.strtab_off,
+            });
         }
         let strtab_end = u64::from(h.strtab_off)
             .checked_add(u64::from(h.strtab_len))
-            .ok_or(DecodeError::Layout { expected: u64::MAX, total_len: h.total_len })?;
+            .ok_or(DecodeError::Layout {
+                expected: u64::MAX,
+                total_len: h.total_len,
+            })?;
         let expected_total = strtab_end
             .checked_add(3)
             .map(|v| v & !3)
             .and_then(|v| v.checked_add(CRC_LEN as u64))
-            .ok_or(DecodeError::Layout { expected: u64::MAX, total_len: h.total_len })?;
+            .ok_or(DecodeError::Layout {
+                expected: u64::MAX,
+                total_len: h.total_len,
+            })?;
         if expected_total != u64::from(h.total_len) {
-            return Err(DecodeError::Layout { expected: expected_total, total_len: h.total_len });
+            return Err(DecodeError::Layout {
+                expected: expected_total,
+                total_len: h.total_len,
+            });
         }
 
         // From here every region lies inside `bytes` (total == expected_total).
@@ -142,20 +170,29 @@ impl<'a> Manifest<'a> {
         let count = to_usize(count64, &h, available)?;
         let padding = bytes.get(strtab_end..crc_at).unwrap_or(&[]);
         if let Some(pos) = padding.iter().position(|&b| b != 0) {
-            return Err(DecodeError::Padding { offset: strtab_end.saturating_add(pos) });
+            return Err(DecodeError::Padding {
+                offset: strtab_end.saturating_add(pos),
+            });
         }
         let strtab = bytes.get(strtab_off..strtab_end).unwrap_or(&[]);
 
         let platform_len = usize::from(h.platform_len);
-        let platform = strtab.get(..platform_len).ok_or(DecodeError::PlatformOutOfBounds {
-            platform_len: h.platform_len,
-            string_table_len: h.strtab_len,
-        })?;
+        let platform = strtab
+            .get(..platform_len)
+            .ok_or(DecodeError::PlatformOutOfBounds {
+                platform_len: h.platform_len,
+                string_table_len: h.strtab_len,
+            })?;
         if core::str::from_utf8(platform).is_err() {
             return Err(DecodeError::PlatformNotUtf8);
         }
 
-        let m = Manifest { bytes, count, strtab_off, platform_len };
+        let m = Manifest {
+            bytes,
+            count,
+            strtab_off,
+            platform_len,
+        };
         let mut next_off = u64::from(h.platform_len);
         let mut prev: Option<&[u8]> = None;
         for index in 0..count {
@@ -164,7 +201,10 @@ impl<'a> Manifest<'a> {
             next_off = end;
         }
         if next_off != u64::from(h.strtab_len) {
-            return Err(DecodeError::StringTableLength { expected: next_off, found: h.strtab_len });
+            return Err(DecodeError::StringTableLength {
+                expected: next_off,
+                found: h.strtab_len,
+            });
         }
         Ok(m)
     }
@@ -181,18 +221,24 @@ impl<'a> Manifest<'a> {
         // The entry table was bounds-checked by the layout rule; a miss here would be a
         // bug, reported as a layout error rather than a panic.
         let total_len = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
-        let layout = DecodeError::Layout { expected: 0, total_len };
+        let layout = DecodeError::Layout {
+            expected: 0,
+            total_len,
+        };
         let e = self.entry(index).ok_or(layout.clone())?;
         let name_off = format::u32_at(e, ent::NAME_OFF).ok_or(layout.clone())?;
         let name_len = format::u16_at(e, ent::NAME_LEN).ok_or(layout.clone())?;
         if name_len == 0 {
             return Err(DecodeError::EmptyName { index });
         }
-        let start = usize::try_from(name_off).map_err(|_| DecodeError::NameOutOfBounds { index })?;
+        let start =
+            usize::try_from(name_off).map_err(|_| DecodeError::NameOutOfBounds { index })?;
         let end = start
             .checked_add(usize::from(name_len))
             .ok_or(DecodeError::NameOutOfBounds { index })?;
-        let name = strtab.get(start..end).ok_or(DecodeError::NameOutOfBounds { index })?;
+        let name = strtab
+            .get(start..end)
+            .ok_or(DecodeError::NameOutOfBounds { index })?;
         if u64::from(name_off) != expected_off {
             return Err(DecodeError::NameOffset {
                 index,
@@ -218,7 +264,11 @@ impl<'a> Manifest<'a> {
         let compressed = format::u64_at(e, ent::COMPRESSED).ok_or(layout.clone())?;
         let stored = format::u64_at(e, ent::STORED).ok_or(layout)?;
         if stored < compressed {
-            return Err(DecodeError::StoredSize { index, compressed, stored });
+            return Err(DecodeError::StoredSize {
+                index,
+                compressed,
+                stored,
+            });
         }
         Ok((name, expected_off.saturating_add(u64::from(name_len))))
     }
@@ -295,7 +345,8 @@ impl<'a> Manifest<'a> {
         }
         let e = self.entry(index)?;
         let name = core::str::from_utf8(self.name_bytes(index)?).ok()?;
-        let codec = Codec::from_parts(format::u8_at(e, ent::CODEC)?, format::u8_at(e, ent::PARAM)?)?;
+        let codec =
+            Codec::from_parts(format::u8_at(e, ent::CODEC)?, format::u8_at(e, ent::PARAM)?)?;
         Some(Asset {
             name,
             size: format::u64_at(e, ent::SIZE)?,

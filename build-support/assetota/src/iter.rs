@@ -15,7 +15,11 @@ pub struct Iter<'a> {
 
 impl<'a> Iter<'a> {
     pub(crate) fn new(manifest: Manifest<'a>) -> Self {
-        Iter { manifest, front: 0, back: manifest.len() }
+        Iter {
+            manifest,
+            front: 0,
+            back: manifest.len(),
+        }
     }
 }
 

@@ -19,7 +19,12 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier expecting `size` bytes hashing to `sha256`.
     pub fn new(size: u64, sha256: [u8; 32]) -> Self {
-        Verifier { hasher: Sha256::new(), expected_size: size, expected_sha256: sha256, received: 0 }
+        Verifier {
+            hasher: Sha256::new(),
+            expected_size: size,
+            expected_sha256: sha256,
+            received: 0,
+        }
     }
 
     /// Feeds the next chunk of raw bytes.
@@ -42,11 +47,17 @@ impl Verifier {
     /// Checks the length, then the SHA-256.
     pub fn finish(self) -> Result<(), VerifyError> {
         if self.received != self.expected_size {
-            return Err(VerifyError::Length { expected: self.expected_size, actual: self.received });
+            return Err(VerifyError::Length {
+                expected: self.expected_size,
+                actual: self.received,
+            });
         }
         let actual: [u8; 32] = self.hasher.finalize().into();
         if actual != self.expected_sha256 {
-            return Err(VerifyError::Hash { expected: self.expected_sha256, actual });
+            return Err(VerifyError::Hash {
+                expected: self.expected_sha256,
+                actual,
+            });
         }
         Ok(())
     }
@@ -56,7 +67,10 @@ impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
             .field("expected_size", &self.expected_size)
-            .field("expected_sha256", &format_args!("{}", Hex(&self.expected_sha256)))
+            .field(
+                "expected_sha256",
+                &format_args!("{}", Hex(&self.expected_sha256)),
+            )
             .field("received", &self.received)
             .finish_non_exhaustive()
     }
@@ -69,14 +83,20 @@ pub enum VerifyError {
     /// The number of bytes received differs from the asset's size.
     Length { expected: u64, actual: u64 },
     /// The SHA-256 of the bytes received differs from the manifest's.
-    Hash { expected: [u8; 32], actual: [u8; 32] },
+    Hash {
+        expected: [u8; 32],
+        actual: [u8; 32],
+    },
 }
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VerifyError::Length { expected, actual } => {
-                write!(f, "asset length mismatch: expected {expected} bytes, received {actual}")
+                write!(
+                    f,
+                    "asset length mismatch: expected {expected} bytes, received {actual}"
+                )
             }
             VerifyError::Hash { expected, actual } => write!(
                 f,

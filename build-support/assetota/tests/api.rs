@@ -35,8 +35,14 @@ fn codec_from_parts_accepts_exactly_the_documented_ranges() {
 #[test]
 fn codec_display() {
     assert_eq!(Codec::None.to_string(), "none");
-    assert_eq!(Codec::Deflate { window_bits: 15 }.to_string(), "deflate (window 15)");
-    assert_eq!(Codec::Xz { dict_log2: 23 }.to_string(), "xz (dictionary 2^23)");
+    assert_eq!(
+        Codec::Deflate { window_bits: 15 }.to_string(),
+        "deflate (window 15)"
+    );
+    assert_eq!(
+        Codec::Xz { dict_log2: 23 }.to_string(),
+        "xz (dictionary 2^23)"
+    );
     assert_eq!(Codec::Xz { dict_log2: 23 }.name(), "xz");
 }
 

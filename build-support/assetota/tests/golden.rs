@@ -96,7 +96,10 @@ fn one_asset_p2() {
     let m = Manifest::parse(&b).unwrap();
     assert_eq!(m.platform(), Some("p2"));
     check(&m, &[HELLO]);
-    assert_eq!(HELLO.stored, HELLO.compressed + 124 + HELLO.name.len() as u64);
+    assert_eq!(
+        HELLO.stored,
+        HELLO.compressed + 124 + HELLO.name.len() as u64
+    );
 }
 
 #[test]
@@ -135,7 +138,9 @@ fn doc_dumps() -> Vec<(String, Vec<u8>)> {
     let mut dumps = Vec::new();
     let mut lines = doc.lines();
     while let Some(line) = lines.next() {
-        let Some(file) = line.strip_prefix("```hex golden/") else { continue };
+        let Some(file) = line.strip_prefix("```hex golden/") else {
+            continue;
+        };
         let mut bytes = Vec::new();
         for row in lines.by_ref() {
             if row.starts_with("```") {
@@ -144,7 +149,11 @@ fn doc_dumps() -> Vec<(String, Vec<u8>)> {
             let data = row.split('|').next().unwrap();
             let mut tokens = data.split_whitespace();
             let offset = usize::from_str_radix(tokens.next().unwrap(), 16).unwrap();
-            assert_eq!(offset, bytes.len(), "{file}: offset column drifted at {row:?}");
+            assert_eq!(
+                offset,
+                bytes.len(),
+                "{file}: offset column drifted at {row:?}"
+            );
             for t in tokens {
                 assert_eq!(t.len(), 2, "{file}: {row:?}");
                 bytes.push(u8::from_str_radix(t, 16).unwrap());
@@ -161,6 +170,10 @@ fn doc_hex_dumps_match_golden_files() {
     let names: Vec<_> = dumps.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(names, ["empty.bin", "one-asset-p2.bin", "three-assets.bin"]);
     for (file, bytes) in dumps {
-        assert_eq!(bytes, golden(&file), "docs/manifest-format.md dump of {file}");
+        assert_eq!(
+            bytes,
+            golden(&file),
+            "docs/manifest-format.md dump of {file}"
+        );
     }
 }

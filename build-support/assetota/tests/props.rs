@@ -10,13 +10,22 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 
 fn codec() -> impl Strategy<Value = (u8, u8)> {
-    prop_oneof![Just((0u8, 0u8)), (8u8..=15).prop_map(|p| (1, p)), (12u8..=30).prop_map(|p| (2, p))]
+    prop_oneof![
+        Just((0u8, 0u8)),
+        (8u8..=15).prop_map(|p| (1, p)),
+        (12u8..=30).prop_map(|p| (2, p))
+    ]
 }
 
 fn raw_entry() -> impl Strategy<Value = (u64, u64, u64, [u8; 32], (u8, u8))> {
-    (any::<u64>(), any::<u64>(), any::<u64>(), any::<[u8; 32]>(), codec()).prop_map(
-        |(size, a, b, sha, c)| (size, a.min(b), a.max(b), sha, c),
+    (
+        any::<u64>(),
+        any::<u64>(),
+        any::<u64>(),
+        any::<[u8; 32]>(),
+        codec(),
     )
+        .prop_map(|(size, a, b, sha, c)| (size, a.min(b), a.max(b), sha, c))
 }
 
 /// Name -> entry fields; a BTreeMap<String, _> iterates in byte-wise name order.
@@ -33,15 +42,17 @@ fn model() -> impl Strategy<Value = (String, Model)> {
 fn encode(platform: &str, m: &Model) -> Vec<u8> {
     let raws: Vec<Raw> = m
         .iter()
-        .map(|(name, &(size, compressed, stored, sha, (codec, param)))| Raw {
-            name: name.as_bytes().to_vec(),
-            codec,
-            param,
-            size,
-            compressed,
-            stored,
-            sha,
-        })
+        .map(
+            |(name, &(size, compressed, stored, sha, (codec, param)))| Raw {
+                name: name.as_bytes().to_vec(),
+                codec,
+                param,
+                size,
+                compressed,
+                stored,
+                sha,
+            },
+        )
         .collect();
     build_with(platform.as_bytes(), &raws, &[])
 }
@@ -58,7 +69,10 @@ fn assert_consistent(m: &Manifest<'_>) {
         assert!(!a.name().is_empty());
         assert!(prev.is_none_or(|p| p.as_bytes() < a.name().as_bytes()));
         assert!(a.stored_size() >= a.compressed_size());
-        assert_eq!(Codec::from_parts(a.codec().id(), a.codec().param()), Some(a.codec()));
+        assert_eq!(
+            Codec::from_parts(a.codec().id(), a.codec().param()),
+            Some(a.codec())
+        );
         prev = Some(a.name());
     }
     assert_eq!(m.as_bytes().len(), m.byte_len());
@@ -223,7 +237,10 @@ fn recrc_if_possible(b: &mut [u8]) {
 
 #[test]
 fn iterators_are_exact_and_double_ended() {
-    let b = common::build("", &[Raw::new("a"), Raw::new("b"), Raw::new("c"), Raw::new("d")]);
+    let b = common::build(
+        "",
+        &[Raw::new("a"), Raw::new("b"), Raw::new("c"), Raw::new("d")],
+    );
     let m = Manifest::parse(&b).unwrap();
     let mut it = m.iter();
     assert_eq!(it.len(), 4);

@@ -7,7 +7,10 @@ use assetota::{DecodeError as E, Manifest};
 use common::*;
 
 fn three() -> Vec<u8> {
-    build("p2", &[Raw::new("a.bin"), Raw::new("b/c.txt"), Raw::new("d")])
+    build(
+        "p2",
+        &[Raw::new("a.bin"), Raw::new("b/c.txt"), Raw::new("d")],
+    )
 }
 
 fn parse(b: &[u8]) -> Result<Manifest<'_>, E> {
@@ -37,7 +40,8 @@ fn bad_magic() {
     assert_eq!(parse(&b).unwrap_err(), E::BadMagic { found: *b"AOTB" });
     // An ELF header is what a wrong locator most likely hands us.
     assert_eq!(
-        parse(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap_err(),
+        parse(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0")
+            .unwrap_err(),
         E::BadMagic { found: *b"\x7fELF" }
     );
 }
@@ -95,7 +99,10 @@ fn total_length_too_small() {
     for t in [0u32, 4, 35] {
         let mut b = three();
         put_u32(&mut b, 8, t);
-        assert_eq!(parse(&b).unwrap_err(), E::TotalLengthTooSmall { total_len: t });
+        assert_eq!(
+            parse(&b).unwrap_err(),
+            E::TotalLengthTooSmall { total_len: t }
+        );
     }
 }
 
@@ -105,11 +112,20 @@ fn truncated() {
     let n = b.len();
     assert_eq!(
         parse(&b[..n - 1]).unwrap_err(),
-        E::Truncated { total_len: n as u32, available: n - 1 }
+        E::Truncated {
+            total_len: n as u32,
+            available: n - 1
+        }
     );
     let mut b = three();
     put_u32(&mut b, 8, u32::MAX);
-    assert_eq!(parse(&b).unwrap_err(), E::Truncated { total_len: u32::MAX, available: n });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::Truncated {
+            total_len: u32::MAX,
+            available: n
+        }
+    );
 }
 
 #[test]
@@ -132,19 +148,34 @@ fn string_table_offset() {
     let mut b = three();
     put_u32(&mut b, 20, 32 + 64 * 3 + 4);
     recrc(&mut b);
-    assert_eq!(parse(&b).unwrap_err(), E::StringTableOffset { expected: 224, found: 228 });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::StringTableOffset {
+            expected: 224,
+            found: 228
+        }
+    );
     // An entry count that does not match the table moves the expected offset.
     let mut b = three();
     put_u32(&mut b, 12, 2);
     recrc(&mut b);
-    assert_eq!(parse(&b).unwrap_err(), E::StringTableOffset { expected: 160, found: 224 });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::StringTableOffset {
+            expected: 160,
+            found: 224
+        }
+    );
     // A huge count cannot overflow anything.
     let mut b = three();
     put_u32(&mut b, 12, u32::MAX);
     recrc(&mut b);
     assert_eq!(
         parse(&b).unwrap_err(),
-        E::StringTableOffset { expected: 32 + 64 * u64::from(u32::MAX), found: 224 }
+        E::StringTableOffset {
+            expected: 32 + 64 * u64::from(u32::MAX),
+            found: 224
+        }
     );
 }
 
@@ -157,7 +188,13 @@ fn layout_extra_bytes_before_crc() {
     c.extend_from_slice(&[0; 4]); // room for the new CRC
     put_u32(&mut c, 8, (n + 4) as u32);
     recrc(&mut c);
-    assert_eq!(parse(&c).unwrap_err(), E::Layout { expected: n as u64, total_len: (n + 4) as u32 });
+    assert_eq!(
+        parse(&c).unwrap_err(),
+        E::Layout {
+            expected: n as u64,
+            total_len: (n + 4) as u32
+        }
+    );
 }
 
 #[test]
@@ -190,7 +227,10 @@ fn platform_out_of_bounds() {
     recrc(&mut b);
     assert_eq!(
         parse(&b).unwrap_err(),
-        E::PlatformOutOfBounds { platform_len: 16, string_table_len: 15 }
+        E::PlatformOutOfBounds {
+            platform_len: 16,
+            string_table_len: 15
+        }
     );
 }
 
@@ -224,19 +264,42 @@ fn name_offset_not_contiguous() {
     let mut b = three();
     put_u32(&mut b, entry(1), 0);
     recrc(&mut b);
-    assert_eq!(parse(&b).unwrap_err(), E::NameOffset { index: 1, expected: 7, found: 0 });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::NameOffset {
+            index: 1,
+            expected: 7,
+            found: 0
+        }
+    );
     // Names overlapping the platform name.
     let mut b = three();
     put_u32(&mut b, entry(0), 1);
     recrc(&mut b);
-    assert_eq!(parse(&b).unwrap_err(), E::NameOffset { index: 0, expected: 2, found: 1 });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::NameOffset {
+            index: 0,
+            expected: 2,
+            found: 1
+        }
+    );
 }
 
 #[test]
 fn name_not_utf8() {
-    for bad in [&b"\xff"[..], b"a\xc3", b"\xed\xa0\x80" /* surrogate */, b"\xc0\xaf" /* overlong */] {
+    for bad in [
+        &b"\xff"[..],
+        b"a\xc3",
+        b"\xed\xa0\x80", /* surrogate */
+        b"\xc0\xaf",     /* overlong */
+    ] {
         let b = build_with(b"", &[Raw::bytes(bad)], &[]);
-        assert_eq!(parse(&b).unwrap_err(), E::NameNotUtf8 { index: 0 }, "{bad:?}");
+        assert_eq!(
+            parse(&b).unwrap_err(),
+            E::NameNotUtf8 { index: 0 },
+            "{bad:?}"
+        );
     }
 }
 
@@ -273,7 +336,14 @@ fn codec_ids_and_parameters() {
     assert_eq!(with_codec(2, 12), Ok(Codec::Xz { dict_log2: 12 }));
     assert_eq!(with_codec(2, 30), Ok(Codec::Xz { dict_log2: 30 }));
     for (id, param) in [(0, 1), (1, 0), (1, 7), (1, 16), (2, 11), (2, 31), (2, 0)] {
-        assert_eq!(with_codec(id, param), Err(E::CodecParameter { index: 0, id, param }));
+        assert_eq!(
+            with_codec(id, param),
+            Err(E::CodecParameter {
+                index: 0,
+                id,
+                param
+            })
+        );
     }
     for id in [3u8, 0x80, 0xff] {
         assert_eq!(with_codec(id, 0), Err(E::UnknownCodec { index: 0, id }));
@@ -286,7 +356,14 @@ fn stored_smaller_than_compressed() {
     r.compressed = 100;
     r.stored = 99;
     let b = build("", &[Raw::new("a"), r.clone()]);
-    assert_eq!(parse(&b).unwrap_err(), E::StoredSize { index: 1, compressed: 100, stored: 99 });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::StoredSize {
+            index: 1,
+            compressed: 100,
+            stored: 99
+        }
+    );
     r.stored = 100;
     assert!(parse(&build("", &[r.clone()])).is_ok());
     // Sizes are otherwise unconstrained (a codec may expand its input).
@@ -299,10 +376,22 @@ fn stored_smaller_than_compressed() {
 #[test]
 fn string_table_longer_than_names() {
     let b = build_with(b"p2", &[Raw::new("a")], b"zz");
-    assert_eq!(parse(&b).unwrap_err(), E::StringTableLength { expected: 3, found: 5 });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::StringTableLength {
+            expected: 3,
+            found: 5
+        }
+    );
     // Bytes nobody references, even with no entries.
     let b = build_with(b"", &[], b"x");
-    assert_eq!(parse(&b).unwrap_err(), E::StringTableLength { expected: 0, found: 1 });
+    assert_eq!(
+        parse(&b).unwrap_err(),
+        E::StringTableLength {
+            expected: 0,
+            found: 1
+        }
+    );
 }
 
 #[test]
@@ -321,17 +410,27 @@ fn every_error_displays() {
     let errs = [
         E::TooShort { len: 3 },
         E::BadMagic { found: *b"ABCD" },
-        E::Crc { stored: 1, computed: 2 },
+        E::Crc {
+            stored: 1,
+            computed: 2,
+        },
         E::Padding { offset: 9 },
         E::NotSorted { index: 4 },
-        E::StringTableLength { expected: 3, found: 5 },
+        E::StringTableLength {
+            expected: 3,
+            found: 5,
+        },
     ];
     for e in errs {
         let s = e.to_string();
         assert!(s.starts_with("manifest"), "{s}");
     }
     assert_eq!(
-        E::Crc { stored: 0xdeadbeef, computed: 0x1 }.to_string(),
+        E::Crc {
+            stored: 0xdeadbeef,
+            computed: 0x1
+        }
+        .to_string(),
         "manifest CRC-32 mismatch: stored 0xdeadbeef, computed 0x00000001"
     );
     let _: &dyn core::error::Error = &E::PlatformNotUtf8;

@@ -41,7 +41,10 @@ fn no_update_is_the_empty_input() {
 fn wrong_length_short_and_long() {
     assert_eq!(
         verify(b"hello", 6, HELLO),
-        Err(VerifyError::Length { expected: 6, actual: 5 })
+        Err(VerifyError::Length {
+            expected: 6,
+            actual: 5
+        })
     );
     let mut v = Verifier::new(6, hex32(HELLO));
     v.update(b"hello\n");
@@ -49,7 +52,13 @@ fn wrong_length_short_and_long() {
     v.update(b"!");
     assert!(v.is_overlong());
     assert_eq!(v.received(), 7);
-    assert_eq!(v.finish(), Err(VerifyError::Length { expected: 6, actual: 7 }));
+    assert_eq!(
+        v.finish(),
+        Err(VerifyError::Length {
+            expected: 6,
+            actual: 7
+        })
+    );
 }
 
 #[test]
@@ -57,18 +66,29 @@ fn one_flipped_byte() {
     // 'o' -> 'p' at index 4; the actual digest is sha256sum's of "hellp\n".
     assert_eq!(
         verify(b"hellp\n", 6, HELLO),
-        Err(VerifyError::Hash { expected: hex32(HELLO), actual: hex32(HELLP) })
+        Err(VerifyError::Hash {
+            expected: hex32(HELLO),
+            actual: hex32(HELLP)
+        })
     );
 }
 
 #[test]
 fn messages() {
     assert_eq!(
-        VerifyError::Length { expected: 6, actual: 5 }.to_string(),
+        VerifyError::Length {
+            expected: 6,
+            actual: 5
+        }
+        .to_string(),
         "asset length mismatch: expected 6 bytes, received 5"
     );
     assert_eq!(
-        VerifyError::Hash { expected: hex32(HELLO), actual: hex32(HELLP) }.to_string(),
+        VerifyError::Hash {
+            expected: hex32(HELLO),
+            actual: hex32(HELLP)
+        }
+        .to_string(),
         format!("asset SHA-256 mismatch: expected {HELLO}, received {HELLP}")
     );
 }
@@ -79,7 +99,10 @@ fn hex_display() {
     assert_eq!(Hex(&[0; 32]).to_string(), "0".repeat(64));
     assert_eq!(Hex(&[0xff; 32]).to_string(), "f".repeat(64));
     // Honors width, like any Display of a str.
-    assert_eq!(format!("{:>66}", Hex(&[0xab; 32])), format!("  {}", "ab".repeat(32)));
+    assert_eq!(
+        format!("{:>66}", Hex(&[0xab; 32])),
+        format!("  {}", "ab".repeat(32))
+    );
 }
 
 proptest! {

@@ -27,7 +27,15 @@ impl Raw {
             sha[i % 32] ^= b.rotate_left(i as u32 % 8);
         }
         sha[31] ^= name.len() as u8;
-        Raw { name: name.to_vec(), codec: 1, param: 15, size: 100, compressed: 60, stored: 200, sha }
+        Raw {
+            name: name.to_vec(),
+            codec: 1,
+            param: 15,
+            size: 100,
+            compressed: 60,
+            stored: 200,
+            sha,
+        }
     }
 }
 
@@ -37,7 +45,11 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

@@ -1,1 +1,156 @@
+//! The build.rs helper of cargo-assetota.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     assetota_build::embed();
+//! }
+//! ```
+//!
+//! It reads `[package.metadata.assetota]`, scans and measures the assets,
+//! checks the platform's flash budget (failing the build when over, warning
+//! when near), writes `$OUT_DIR/assetota.manifest` for `assetota::manifest!()`,
+//! and tells cargo to rerun when any asset or the config changes.
 
+mod directives;
+
+use assetota_core::config::{Config, PLATFORM_ENV};
+use assetota_core::{Budget, NoProgress, Verdict};
+use directives::Directives;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use assetota_core;
+
+/// The file `assetota::manifest!()` includes from `OUT_DIR`.
+pub const MANIFEST_FILE: &str = "assetota.manifest";
+
+/// Does the whole job with the settings cargo gives build scripts.
+/// Problems are reported with `cargo::error`, which fails the build.
+pub fn embed() {
+    Builder::from_env().emit();
+}
+
+/// Options for the helper; [`embed`] is `Builder::from_env().emit()`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    manifest_dir: PathBuf,
+    out_dir: PathBuf,
+    platform: Option<(String, String)>,
+}
+
+/// What a successful run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub budget: Budget,
+    pub manifest_path: PathBuf,
+}
+
+/// Why the helper failed; the same text went out as `cargo::error`.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("`{}` has no [package.metadata.assetota] table; opt in by adding `[package.metadata.assetota]` with `dir = \"assets\"`", .0.display())]
+    NotOptedIn(PathBuf),
+    #[error(transparent)]
+    Core(#[from] assetota_core::Error),
+    #[error("cannot encode the manifest: {0}")]
+    Encode(#[from] assetota_core::manifest::EncodeError),
+    #[error("over budget on platform `{platform}` ({count} problem(s) reported above)")]
+    OverBudget { platform: String, count: usize },
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl Builder {
+    /// Settings from cargo's build-script environment: `CARGO_MANIFEST_DIR`,
+    /// `OUT_DIR`, and `ASSETOTA_PLATFORM` when set.
+    pub fn from_env() -> Builder {
+        let var = |name: &str| std::env::var_os(name).map(PathBuf::from);
+        let mut builder = Builder::new(
+            var("CARGO_MANIFEST_DIR").unwrap_or_else(|| PathBuf::from(".")),
+            var("OUT_DIR").unwrap_or_else(|| PathBuf::from(".")),
+        );
+        if let Ok(name) = std::env::var(PLATFORM_ENV) {
+            if !name.is_empty() {
+                builder.platform = Some((name, format!("the {PLATFORM_ENV} environment variable")));
+            }
+        }
+        builder
+    }
+
+    pub fn new(manifest_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Builder {
+        Builder { manifest_dir: manifest_dir.into(), out_dir: out_dir.into(), platform: None }
+    }
+
+    /// Budget against this platform, whatever the config or environment says.
+    pub fn platform(mut self, name: impl Into<String>) -> Builder {
+        self.platform = Some((name.into(), "the build script".to_owned()));
+        self
+    }
+
+    /// Runs and prints cargo directives on stdout.
+    pub fn emit(self) {
+        let stdout = std::io::stdout();
+        let _ = self.emit_to(&mut stdout.lock());
+    }
+
+    /// Runs and writes cargo directives to `out`. Every error is also written
+    /// as a `cargo::error` line, so cargo fails the build with that message.
+    pub fn emit_to(&self, out: &mut impl Write) -> Result<Outcome, BuildError> {
+        let mut directives = Directives::new(out);
+        let result = self.run(&mut directives);
+        if let Err(error) = &result {
+            if !matches!(error, BuildError::OverBudget { .. }) {
+                directives.error(&error.to_string());
+            }
+        }
+        result
+    }
+
+    fn run<W: Write>(&self, out: &mut Directives<W>) -> Result<Outcome, BuildError> {
+        let manifest_path = self.manifest_dir.join("Cargo.toml");
+        out.rerun_if_env_changed(PLATFORM_ENV);
+        out.rerun_if_changed(&manifest_path);
+        let config = Config::load(&manifest_path)
+            .map_err(assetota_core::Error::from)?
+            .ok_or_else(|| BuildError::NotOptedIn(manifest_path.clone()))?;
+        for input in config.inputs.iter().skip(1) {
+            out.rerun_if_changed(input);
+        }
+        // Cargo rescans a directory recursively (by mtime, directories
+        // included), so adding, removing, renaming or editing any asset in
+        // any sub-directory reruns this script.
+        out.rerun_if_changed(&config.dir);
+
+        let override_name = self.platform.as_ref().map(|(n, from)| (n.as_str(), from.as_str()));
+        let platform = config.resolve_platform(override_name).map_err(assetota_core::Error::from)?;
+        let budget = assetota_core::analyze(&config, &platform, &NoProgress)?;
+
+        let findings = budget.findings();
+        for finding in &findings {
+            let message = finding.message(&platform.name);
+            match finding.verdict() {
+                Verdict::Over => out.error(&message),
+                _ => out.warning(&message),
+            }
+        }
+        let over = findings.iter().filter(|f| f.verdict() == Verdict::Over).count();
+        if over > 0 {
+            return Err(BuildError::OverBudget { platform: platform.name.clone(), count: over });
+        }
+
+        let bytes = assetota_core::manifest_bytes(&budget)?;
+        let manifest_path = self.out_dir.join(MANIFEST_FILE);
+        write_atomically(&manifest_path, &bytes)?;
+        Ok(Outcome { budget, manifest_path })
+    }
+}
+
+/// Writes to a temporary file beside `path`, then renames: a reader never
+/// sees half a manifest.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    let write_error = |source| BuildError::Write { path: path.to_owned(), source };
+    let tmp = path.with_extension("manifest.tmp");
+    std::fs::write(&tmp, bytes).map_err(write_error)?;
+    std::fs::rename(&tmp, path).map_err(write_error)
+}

@@ -6,6 +6,7 @@ pub mod budget;
 pub mod bytesize;
 pub mod codec;
 pub mod config;
+pub mod manifest;
 pub mod measure;
 pub mod names;
 pub mod partition;
@@ -39,4 +40,26 @@ pub fn analyze(config: &Config, platform: &Platform, progress: &dyn Progress) ->
     })?;
     let measured = measure::measure_all(&files, platform.codec, progress)?;
     Ok(Budget::new(platform, measured))
+}
+
+/// The binary manifest (format v1) for a budget, as build.rs embeds it.
+pub fn manifest_bytes(budget: &Budget) -> Result<Vec<u8>, manifest::EncodeError> {
+    let device_codec = budget.platform.codec.device_codec();
+    let entries: Vec<manifest::ManifestEntry<'_>> = budget
+        .assets
+        .iter()
+        .map(|a| manifest::ManifestEntry {
+            name: &a.measured.name,
+            size: a.measured.size,
+            compressed_size: a.measured.compressed_size,
+            stored_size: a.stored_size,
+            sha256: a.measured.sha256,
+            codec: device_codec,
+        })
+        .collect();
+    let platform = match budget.platform.origin {
+        platform::Origin::Unconstrained => None,
+        _ => Some(budget.platform.name.as_str()),
+    };
+    manifest::encode(platform, &entries)
 }

@@ -1,0 +1,3 @@
+fn main() {
+    assetota_build::embed();
+}

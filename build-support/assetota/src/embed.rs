@@ -14,6 +14,17 @@ impl<const N: usize> Embedded<N> {
         Embedded(bytes)
     }
 
+    /// For [`manifest!`](crate::manifest): copies a slice of exactly `N` bytes. Only
+    /// meant for static initialisers, where a length mismatch is a compile error.
+    #[doc(hidden)]
+    #[allow(clippy::panic)] // const evaluation only; the macro passes N = bytes.len()
+    pub const fn __from_slice(bytes: &[u8]) -> Self {
+        match bytes.first_chunk::<N>() {
+            Some(array) if bytes.len() == N => Embedded(*array),
+            _ => panic!("assetota: manifest length does not match the static's size"),
+        }
+    }
+
     /// The embedded bytes, read through an opaque pointer.
     pub fn bytes(&'static self) -> &'static [u8] {
         // With LTO, plain reads of an immutable static are folded into immediates at
@@ -58,27 +69,20 @@ macro_rules! manifest {
         $crate::manifest!(ASSETOTA);
     };
     ($vis:vis $name:ident) => {
-        #[used]
-        #[cfg_attr(not(target_os = "macos"), unsafe(link_section = ".assetota"))]
-        #[cfg_attr(target_os = "macos", unsafe(link_section = "__DATA,__assetota"))]
-        #[unsafe(export_name = "__ASSETOTA_MANIFEST")]
-        $vis static $name: $crate::Embedded<
-            {
-                ::core::include_bytes!(::core::concat!(
-                    ::core::env!(
-                        "OUT_DIR",
-                        "assetota::manifest!() needs a build.rs that calls assetota_build::embed()"
-                    ),
-                    "/assetota.manifest"
-                ))
-                .len()
-            },
-        > = $crate::Embedded::new(*::core::include_bytes!(::core::concat!(
+        // One `include_bytes!` (one error if the file is missing), its length as `N`.
+        #[doc(hidden)]
+        const __ASSETOTA_MANIFEST_BYTES: &[u8] = ::core::include_bytes!(::core::concat!(
             ::core::env!(
                 "OUT_DIR",
                 "assetota::manifest!() needs a build.rs that calls assetota_build::embed()"
             ),
             "/assetota.manifest"
-        )));
+        ));
+        #[used]
+        #[cfg_attr(not(target_os = "macos"), unsafe(link_section = ".assetota"))]
+        #[cfg_attr(target_os = "macos", unsafe(link_section = "__DATA,__assetota"))]
+        #[unsafe(export_name = "__ASSETOTA_MANIFEST")]
+        $vis static $name: $crate::Embedded<{ __ASSETOTA_MANIFEST_BYTES.len() }> =
+            $crate::Embedded::__from_slice(__ASSETOTA_MANIFEST_BYTES);
     };
 }

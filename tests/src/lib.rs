@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// One target directory for all e2e builds, so dependencies compile once.
@@ -56,8 +59,15 @@ impl Project {
         std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(dir.path().join("src/main.rs"), MAIN_RS).unwrap();
-        std::fs::write(dir.path().join("build.rs"), "fn main() {\n    assetota_build::embed();\n}\n").unwrap();
-        Project { dir, name: name.to_owned() }
+        std::fs::write(
+            dir.path().join("build.rs"),
+            "fn main() {\n    assetota_build::embed();\n}\n",
+        )
+        .unwrap();
+        Project {
+            dir,
+            name: name.to_owned(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -72,7 +82,12 @@ impl Project {
     }
 
     pub fn cargo(&self, args: &[&str]) -> Output {
-        cargo().args(args).arg("--manifest-path").arg(self.path().join("Cargo.toml")).output().unwrap()
+        cargo()
+            .args(args)
+            .arg("--manifest-path")
+            .arg(self.path().join("Cargo.toml"))
+            .output()
+            .unwrap()
     }
 
     /// `cargo ARGS` with `ASSETOTA_PLATFORM=platform`.
@@ -97,8 +112,15 @@ impl Project {
     /// Runs the built binary; returns stdout.
     pub fn run(&self) -> String {
         let exe = shared_target_dir().join("debug").join(&self.name);
-        let out = Command::new(&exe).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
-        assert!(out.status.success(), "{} failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(&exe)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+        assert!(
+            out.status.success(),
+            "{} failed: {}",
+            exe.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 }

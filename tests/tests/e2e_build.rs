@@ -2,7 +2,7 @@
 //! the embedded listing matches sha256sum and stat, follows every asset
 //! change without `cargo clean`, and the budget fails the build.
 
-use assetota_tests::{expected_listing, Project};
+use assetota_tests::{Project, expected_listing};
 
 const META: &str = "[package.metadata.assetota]\ndir = \"assets\"\n";
 
@@ -14,10 +14,21 @@ fn hello_example_prints_what_sha256sum_and_stat_say() {
         .current_dir(&root)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let listing = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(listing, expected_listing(&root.join("examples/hello/assets")));
-    assert_eq!(listing.lines().count(), 3, "png, json and the nested file:\n{listing}");
+    assert_eq!(
+        listing,
+        expected_listing(&root.join("examples/hello/assets"))
+    );
+    assert_eq!(
+        listing.lines().count(),
+        3,
+        "png, json and the nested file:\n{listing}"
+    );
 }
 
 #[test]
@@ -32,11 +43,20 @@ fn hello_verifies_its_assets_and_reports_a_corrupt_one() {
             .unwrap()
     };
     let good = hello(&root.join("examples/hello/assets"));
-    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
     assert!(String::from_utf8_lossy(&good.stderr).contains("nothing to fetch"));
 
     let copy = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("cp").arg("-r").arg(root.join("examples/hello/assets/.")).arg(copy.path()).status().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(root.join("examples/hello/assets/."))
+        .arg(copy.path())
+        .status()
+        .unwrap();
     assert!(status.success());
     let png = copy.path().join("logo.png");
     let mut bytes = std::fs::read(&png).unwrap();
@@ -45,7 +65,10 @@ fn hello_verifies_its_assets_and_reports_a_corrupt_one() {
     let bad = hello(copy.path());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success());
-    assert!(stderr.contains("mismatch logo.png") && stderr.contains("to fetch: logo.png"), "{stderr}");
+    assert!(
+        stderr.contains("mismatch logo.png") && stderr.contains("to fetch: logo.png"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -62,7 +85,10 @@ fn every_asset_change_reaches_the_binary_without_cargo_clean() {
 
     // Nothing changed: the build script does not run again.
     let stderr = p.build();
-    assert!(!stderr.contains("Compiling e2e_rerun"), "a no-op build recompiled:\n{stderr}");
+    assert!(
+        !stderr.contains("Compiling e2e_rerun"),
+        "a no-op build recompiled:\n{stderr}"
+    );
 
     p.write("assets/a.txt", "edited, and longer\n");
     check("editing a top-level asset");
@@ -76,9 +102,16 @@ fn every_asset_change_reaches_the_binary_without_cargo_clean() {
     check("renaming an asset");
     p.write("assets/.assetotaignore", "*.json\n");
     p.build();
-    let without_json: String = expected_listing(&assets).lines().filter(|l| !l.ends_with(".json")).map(|l| format!("{l}\n")).collect();
+    let without_json: String = expected_listing(&assets)
+        .lines()
+        .filter(|l| !l.ends_with(".json"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert_eq!(p.run(), without_json, "after: adding an ignore file");
-    assert!(expected_listing(&assets).contains("new.json"), "the ignored file is still on disk");
+    assert!(
+        expected_listing(&assets).contains("new.json"),
+        "the ignored file is still on disk"
+    );
     std::fs::remove_file(assets.join("sub/deeper/new.json")).unwrap();
     std::fs::remove_dir_all(assets.join("sub")).unwrap();
     check("removing a whole sub-directory");
@@ -117,43 +150,105 @@ fn an_over_budget_asset_fails_cargo_build_with_name_size_limit_and_overshoot() {
     // Fixing the asset is enough: the next plain build passes.
     p.write("assets/big.bin", vec![7u8; 999]);
     let stderr = p.build();
-    assert!(stderr.contains("warning") && stderr.contains("99% of the single-asset limit"), "near-limit warning:\n{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("99% of the single-asset limit"),
+        "near-limit warning:\n{stderr}"
+    );
     // Going over the total: 5 files of one block each against 4 blocks.
     for i in 0..4 {
         p.write(&format!("assets/f{i}.bin"), [i as u8]);
     }
     let stderr = failing_build(&p);
-    assert!(stderr.contains("total limit of 16,384 B on platform `tiny` by 8,192 B"), "{stderr}");
+    assert!(
+        stderr.contains("total limit of 16,384 B on platform `tiny` by 8,192 B"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn assetota_platform_env_switches_the_budget_and_reruns() {
-    let p = Project::new("e2e_env", &format!("{TINY}[package.metadata.assetota.platforms.roomy]\ntotal = \"1 MiB\"\ncodec = \"none\"\n"));
+    let p = Project::new(
+        "e2e_env",
+        &format!(
+            "{TINY}[package.metadata.assetota.platforms.roomy]\ntotal = \"1 MiB\"\ncodec = \"none\"\n"
+        ),
+    );
     p.write("assets/big.bin", vec![7u8; 5000]);
     failing_build(&p);
     let out = p.cargo_env(&["build"], "roomy");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = p.cargo_env(&["build"], "nope");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("unknown platform `nope` (from the ASSETOTA_PLATFORM environment variable)"), "{stderr}");
-    assert!(stderr.contains("argon") && stderr.contains("roomy"), "{stderr}");
+    assert!(
+        !out.status.success()
+            && stderr.contains(
+                "unknown platform `nope` (from the ASSETOTA_PLATFORM environment variable)"
+            ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("argon") && stderr.contains("roomy"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_input_fails_the_build_with_a_clear_message() {
-    let cases: &[(&str, &str, &dyn Fn(&Project), &str)] = &[
-        ("e2e_bad_missing", META, &|_| {}, "does not exist; create it"),
-        ("e2e_bad_file", META, &|p| p.write("assets", "not a dir"), "is not a directory"),
-        ("e2e_bad_key", "[package.metadata.assetota]\ndir = \"assets\"\nplatfrom = \"p2\"\n", &|p| p.write("assets/a", "a"), "`package.metadata.assetota.platfrom` is not a known key"),
-        ("e2e_bad_optin", "", &|p| p.write("assets/a", "a"), "has no [package.metadata.assetota] table; opt in"),
-        ("e2e_bad_name", META, &|p| p.write("assets/CON.txt", "a"), "reserved device name on Windows"),
-        ("e2e_bad_case", META, &|p| { p.write("assets/A.txt", "a"); p.write("assets/a.txt", "b"); }, "when letter case is ignored"),
+    /// (package name, metadata, setup, expected message)
+    type Case<'a> = (&'a str, &'a str, &'a dyn Fn(&Project), &'a str);
+    let cases: &[Case] = &[
+        (
+            "e2e_bad_missing",
+            META,
+            &|_| {},
+            "does not exist; create it",
+        ),
+        (
+            "e2e_bad_file",
+            META,
+            &|p| p.write("assets", "not a dir"),
+            "is not a directory",
+        ),
+        (
+            "e2e_bad_key",
+            "[package.metadata.assetota]\ndir = \"assets\"\nplatfrom = \"p2\"\n",
+            &|p| p.write("assets/a", "a"),
+            "`package.metadata.assetota.platfrom` is not a known key",
+        ),
+        (
+            "e2e_bad_optin",
+            "",
+            &|p| p.write("assets/a", "a"),
+            "has no [package.metadata.assetota] table; opt in",
+        ),
+        (
+            "e2e_bad_name",
+            META,
+            &|p| p.write("assets/CON.txt", "a"),
+            "reserved device name on Windows",
+        ),
+        (
+            "e2e_bad_case",
+            META,
+            &|p| {
+                p.write("assets/A.txt", "a");
+                p.write("assets/a.txt", "b");
+            },
+            "when letter case is ignored",
+        ),
     ];
     for (name, meta, setup, expected) in cases {
         let p = Project::new(name, meta);
         setup(&p);
         let stderr = failing_build(&p);
-        assert!(stderr.contains(expected), "{name}: expected `{expected}` in:\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{name}: expected `{expected}` in:\n{stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{name}: panic:\n{stderr}");
     }
 }

@@ -1,6 +1,6 @@
 //! The build.rs helper of cargo-assetota.
 //!
-//! ```no_run
+//! ```text
 //! // build.rs
 //! fn main() {
 //!     assetota_build::embed();
@@ -58,7 +58,10 @@ pub enum BuildError {
     #[error("over budget on platform `{platform}` ({count} problem(s) reported above)")]
     OverBudget { platform: String, count: usize },
     #[error("cannot write `{}`: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Builder {
@@ -70,16 +73,20 @@ impl Builder {
             var("CARGO_MANIFEST_DIR").unwrap_or_else(|| PathBuf::from(".")),
             var("OUT_DIR").unwrap_or_else(|| PathBuf::from(".")),
         );
-        if let Ok(name) = std::env::var(PLATFORM_ENV) {
-            if !name.is_empty() {
-                builder.platform = Some((name, format!("the {PLATFORM_ENV} environment variable")));
-            }
+        if let Ok(name) = std::env::var(PLATFORM_ENV)
+            && !name.is_empty()
+        {
+            builder.platform = Some((name, format!("the {PLATFORM_ENV} environment variable")));
         }
         builder
     }
 
     pub fn new(manifest_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Builder {
-        Builder { manifest_dir: manifest_dir.into(), out_dir: out_dir.into(), platform: None }
+        Builder {
+            manifest_dir: manifest_dir.into(),
+            out_dir: out_dir.into(),
+            platform: None,
+        }
     }
 
     /// Budget against this platform, whatever the config or environment says.
@@ -99,10 +106,10 @@ impl Builder {
     pub fn emit_to(&self, out: &mut impl Write) -> Result<Outcome, BuildError> {
         let mut directives = Directives::new(out);
         let result = self.run(&mut directives);
-        if let Err(error) = &result {
-            if !matches!(error, BuildError::OverBudget { .. }) {
-                directives.error(&error.to_string());
-            }
+        if let Err(error) = &result
+            && !matches!(error, BuildError::OverBudget { .. })
+        {
+            directives.error(&error.to_string());
         }
         result
     }
@@ -122,8 +129,13 @@ impl Builder {
         // any sub-directory reruns this script.
         out.rerun_if_changed(&config.dir);
 
-        let override_name = self.platform.as_ref().map(|(n, from)| (n.as_str(), from.as_str()));
-        let platform = config.resolve_platform(override_name).map_err(assetota_core::Error::from)?;
+        let override_name = self
+            .platform
+            .as_ref()
+            .map(|(n, from)| (n.as_str(), from.as_str()));
+        let platform = config
+            .resolve_platform(override_name)
+            .map_err(assetota_core::Error::from)?;
         let budget = assetota_core::analyze(&config, &platform, &NoProgress)?;
 
         let findings = budget.findings();
@@ -134,22 +146,34 @@ impl Builder {
                 _ => out.warning(&message),
             }
         }
-        let over = findings.iter().filter(|f| f.verdict() == Verdict::Over).count();
+        let over = findings
+            .iter()
+            .filter(|f| f.verdict() == Verdict::Over)
+            .count();
         if over > 0 {
-            return Err(BuildError::OverBudget { platform: platform.name.clone(), count: over });
+            return Err(BuildError::OverBudget {
+                platform: platform.name.clone(),
+                count: over,
+            });
         }
 
         let bytes = assetota_core::manifest_bytes(&budget)?;
         let manifest_path = self.out_dir.join(MANIFEST_FILE);
         write_atomically(&manifest_path, &bytes)?;
-        Ok(Outcome { budget, manifest_path })
+        Ok(Outcome {
+            budget,
+            manifest_path,
+        })
     }
 }
 
 /// Writes to a temporary file beside `path`, then renames: a reader never
 /// sees half a manifest.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    let write_error = |source| BuildError::Write { path: path.to_owned(), source };
+    let write_error = |source| BuildError::Write {
+        path: path.to_owned(),
+        source,
+    };
     let tmp = path.with_extension("manifest.tmp");
     std::fs::write(&tmp, bytes).map_err(write_error)?;
     std::fs::rename(&tmp, path).map_err(write_error)

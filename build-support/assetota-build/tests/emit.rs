@@ -5,7 +5,11 @@ use std::fs;
 use std::path::Path;
 
 fn package(dir: &Path, metadata: &str) {
-    fs::write(dir.join("Cargo.toml"), format!("[package]\nname = \"fw\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n{metadata}")).unwrap();
+    fs::write(
+        dir.join("Cargo.toml"),
+        format!("[package]\nname = \"fw\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n{metadata}"),
+    )
+    .unwrap();
 }
 
 fn run(dir: &Path, builder: Builder) -> (Result<assetota_build::Outcome, BuildError>, String) {
@@ -19,7 +23,10 @@ fn run(dir: &Path, builder: Builder) -> (Result<assetota_build::Outcome, BuildEr
 fn writes_the_manifest_and_asks_cargo_to_rerun_on_every_input() {
     let t = tempfile::tempdir().unwrap();
     let out_dir = tempfile::tempdir().unwrap();
-    package(t.path(), "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"argon\"\n");
+    package(
+        t.path(),
+        "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"argon\"\n",
+    );
     fs::create_dir_all(t.path().join("assets/sub")).unwrap();
     fs::write(t.path().join("assets/sub/cat.txt"), "hello\n").unwrap();
     let (result, text) = run(t.path(), Builder::new(t.path(), out_dir.path()));
@@ -36,17 +43,29 @@ fn writes_the_manifest_and_asks_cargo_to_rerun_on_every_input() {
     let asset = manifest.get("sub/cat.txt").unwrap();
     // research §2.3: sha256("hello\n"), an 8-byte deflate payload, and a
     // Particle module of 124 + 11 (name) + 8 = 143 bytes.
-    assert_eq!(asset.sha256_hex().to_string(), "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
-    assert_eq!((asset.size(), asset.compressed_size(), asset.stored_size()), (6, 8, 143));
+    assert_eq!(
+        asset.sha256_hex().to_string(),
+        "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+    );
+    assert_eq!(
+        (asset.size(), asset.compressed_size(), asset.stored_size()),
+        (6, 8, 143)
+    );
     assert_eq!(outcome.budget.assets[0].storage_size, 4096);
-    assert!(!out_dir.path().join("assetota.manifest.tmp").exists(), "temporary file left behind");
+    assert!(
+        !out_dir.path().join("assetota.manifest.tmp").exists(),
+        "temporary file left behind"
+    );
 }
 
 #[test]
 fn near_the_limit_warns_and_over_it_errors_once_per_problem() {
     let t = tempfile::tempdir().unwrap();
     let out_dir = tempfile::tempdir().unwrap();
-    package(t.path(), "[package.metadata.assetota]\ndir = \"a\"\nplatform = \"t\"\n[package.metadata.assetota.platforms.t]\ntotal = 1000\nmax-asset = 100\ncodec = \"none\"\n");
+    package(
+        t.path(),
+        "[package.metadata.assetota]\ndir = \"a\"\nplatform = \"t\"\n[package.metadata.assetota.platforms.t]\ntotal = 1000\nmax-asset = 100\ncodec = \"none\"\n",
+    );
     fs::create_dir(t.path().join("a")).unwrap();
     fs::write(t.path().join("a/near.bin"), [0u8; 95]).unwrap();
     let (result, text) = run(t.path(), Builder::new(t.path(), out_dir.path()));
@@ -55,10 +74,21 @@ fn near_the_limit_warns_and_over_it_errors_once_per_problem() {
 
     fs::write(t.path().join("a/over.bin"), [0u8; 150]).unwrap();
     let (result, text) = run(t.path(), Builder::new(t.path(), out_dir.path()));
-    assert!(matches!(result, Err(BuildError::OverBudget { count: 1, .. })));
-    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("cargo::error=")).collect();
+    assert!(matches!(
+        result,
+        Err(BuildError::OverBudget { count: 1, .. })
+    ));
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("cargo::error="))
+        .collect();
     assert_eq!(errors.len(), 1, "{text}");
-    assert!(errors[0].contains("asset `over.bin`") && errors[0].contains("150 B") && errors[0].contains("by 50 B"), "{text}");
+    assert!(
+        errors[0].contains("asset `over.bin`")
+            && errors[0].contains("150 B")
+            && errors[0].contains("by 50 B"),
+        "{text}"
+    );
     // Rerun directives come first, so fixing the asset reruns the script.
     assert!(text.find("rerun-if-changed").unwrap() < text.find("cargo::error").unwrap());
 }
@@ -67,9 +97,15 @@ fn near_the_limit_warns_and_over_it_errors_once_per_problem() {
 fn the_builder_platform_wins_over_config() {
     let t = tempfile::tempdir().unwrap();
     let out_dir = tempfile::tempdir().unwrap();
-    package(t.path(), "[package.metadata.assetota]\ndir = \"a\"\nplatform = \"argon\"\n");
+    package(
+        t.path(),
+        "[package.metadata.assetota]\ndir = \"a\"\nplatform = \"argon\"\n",
+    );
     fs::create_dir(t.path().join("a")).unwrap();
-    let (result, _) = run(t.path(), Builder::new(t.path(), out_dir.path()).platform("tracker"));
+    let (result, _) = run(
+        t.path(),
+        Builder::new(t.path(), out_dir.path()).platform("tracker"),
+    );
     assert_eq!(result.unwrap().budget.limit_total, Some(2_056_192));
 }
 
@@ -81,6 +117,10 @@ fn errors_become_one_cargo_error_line() {
     let (result, text) = run(t.path(), Builder::new(t.path(), out_dir.path()));
     assert!(matches!(result, Err(BuildError::NotOptedIn(_))));
     let last = text.lines().last().unwrap();
-    assert!(last.starts_with("cargo::error=") && last.contains("opt in by adding `[package.metadata.assetota]`"), "{text}");
+    assert!(
+        last.starts_with("cargo::error=")
+            && last.contains("opt in by adding `[package.metadata.assetota]`"),
+        "{text}"
+    );
     assert!(!out_dir.path().join("assetota.manifest").exists());
 }

@@ -18,7 +18,9 @@ impl Verdict {
     fn of(used: u64, limit: Option<u64>) -> Verdict {
         match limit {
             Some(limit) if used > limit => Verdict::Over,
-            Some(limit) if (used as u128) * 100 >= (limit as u128) * NEAR_PERCENT as u128 => Verdict::Near,
+            Some(limit) if (used as u128) * 100 >= (limit as u128) * NEAR_PERCENT as u128 => {
+                Verdict::Near
+            }
             _ => Verdict::Fits,
         }
     }
@@ -97,7 +99,12 @@ impl Budget {
 
     /// The worst verdict, per asset or in total.
     pub fn verdict(&self) -> Verdict {
-        self.assets.iter().map(|a| a.verdict).chain([self.total_verdict]).max().unwrap_or(Verdict::Fits)
+        self.assets
+            .iter()
+            .map(|a| a.verdict)
+            .chain([self.total_verdict])
+            .max()
+            .unwrap_or(Verdict::Fits)
     }
 
     pub fn fits(&self) -> bool {
@@ -107,13 +114,22 @@ impl Budget {
     /// Each way the budget is broken or nearly broken, worst first.
     pub fn findings(&self) -> Vec<Finding<'_>> {
         let mut out = Vec::new();
-        if let Some(limit) = self.limit_total {
-            if self.total_verdict != Verdict::Fits {
-                out.push(Finding::Total { verdict: self.total_verdict, used: self.total_storage_size, limit });
-            }
+        if let Some(limit) = self.limit_total
+            && self.total_verdict != Verdict::Fits
+        {
+            out.push(Finding::Total {
+                verdict: self.total_verdict,
+                used: self.total_storage_size,
+                limit,
+            });
         }
         if let Some(limit) = self.limit_single {
-            out.extend(self.assets.iter().filter(|a| a.verdict != Verdict::Fits).map(|asset| Finding::Asset { asset, limit }));
+            out.extend(
+                self.assets
+                    .iter()
+                    .filter(|a| a.verdict != Verdict::Fits)
+                    .map(|asset| Finding::Asset { asset, limit }),
+            );
         }
         out.sort_by_key(|f| std::cmp::Reverse(f.verdict()));
         out
@@ -123,8 +139,15 @@ impl Budget {
 /// One limit an asset or the total is over or near.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding<'a> {
-    Asset { asset: &'a AssetCost, limit: u64 },
-    Total { verdict: Verdict, used: u64, limit: u64 },
+    Asset {
+        asset: &'a AssetCost,
+        limit: u64,
+    },
+    Total {
+        verdict: Verdict,
+        used: u64,
+        limit: u64,
+    },
 }
 
 impl Finding<'_> {
@@ -141,19 +164,34 @@ impl Finding<'_> {
         match self {
             Finding::Asset { asset, limit } if asset.verdict == Verdict::Over => format!(
                 "asset `{}` ({}) is stored as {}, over the single-asset limit of {} on platform `{platform}` by {}; shrink or split it, or choose a platform with a larger limit",
-                asset.name(), asset.measured.path.display(), Bytes(asset.stored_size), Bytes(*limit), Bytes(asset.stored_size - limit)
+                asset.name(),
+                asset.measured.path.display(),
+                Bytes(asset.stored_size),
+                Bytes(*limit),
+                Bytes(asset.stored_size - limit)
             ),
             Finding::Asset { asset, limit } => format!(
                 "asset `{}` is stored as {}, {}% of the single-asset limit of {} on platform `{platform}`",
-                asset.name(), Bytes(asset.stored_size), percent(asset.stored_size, *limit), Bytes(*limit)
+                asset.name(),
+                Bytes(asset.stored_size),
+                percent(asset.stored_size, *limit),
+                Bytes(*limit)
             ),
-            Finding::Total { verdict: Verdict::Over, used, limit } => format!(
+            Finding::Total {
+                verdict: Verdict::Over,
+                used,
+                limit,
+            } => format!(
                 "assets need {} of storage, over the total limit of {} on platform `{platform}` by {}; remove or shrink assets (each one takes at least one block)",
-                Bytes(*used), Bytes(*limit), Bytes(used - limit)
+                Bytes(*used),
+                Bytes(*limit),
+                Bytes(used - limit)
             ),
             Finding::Total { used, limit, .. } => format!(
                 "assets need {} of storage, {}% of the total limit of {} on platform `{platform}`",
-                Bytes(*used), percent(*used, *limit), Bytes(*limit)
+                Bytes(*used),
+                percent(*used, *limit),
+                Bytes(*limit)
             ),
         }
     }
@@ -161,5 +199,9 @@ impl Finding<'_> {
 
 /// `used` as a whole percentage of `limit`, rounded down.
 pub fn percent(used: u64, limit: u64) -> u64 {
-    if limit == 0 { 100 } else { ((used as u128 * 100) / limit as u128) as u64 }
+    if limit == 0 {
+        100
+    } else {
+        ((used as u128 * 100) / limit as u128) as u64
+    }
 }

@@ -5,7 +5,9 @@ use std::fmt;
 
 /// Why a byte quantity did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a byte size ({reason}); write e.g. `4096`, `0x1000`, `\"64 KiB\"` or `\"1 MiB\"`")]
+#[error(
+    "`{text}` is not a byte size ({reason}); write e.g. `4096`, `0x1000`, `\"64 KiB\"` or `\"1 MiB\"`"
+)]
 pub struct ByteSizeError {
     pub text: String,
     pub reason: &'static str,
@@ -15,7 +17,10 @@ pub struct ByteSizeError {
 /// partition tables; `KB`/`MB` are accepted as the same binary units because
 /// that is what W800 and ESP-IDF tables mean by them.
 pub fn parse_byte_size(text: &str) -> Result<u64, ByteSizeError> {
-    let err = |reason| ByteSizeError { text: text.to_owned(), reason };
+    let err = |reason| ByteSizeError {
+        text: text.to_owned(),
+        reason,
+    };
     let t = text.trim();
     if t.is_empty() {
         return Err(err("it is empty"));
@@ -40,19 +45,27 @@ pub fn parse_byte_size(text: &str) -> Result<u64, ByteSizeError> {
     }
     if let Some((whole, frac)) = number.split_once('.') {
         // Fractions only make sense with a unit, and must land on a whole byte.
-        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err("bad number"))? };
+        let whole: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| err("bad number"))?
+        };
         let digits = frac.len() as u32;
         let frac_value: u64 = frac.parse().map_err(|_| err("bad number"))?;
-        let scale = 10u64.checked_pow(digits).ok_or_else(|| err("too many decimals"))?;
+        let scale = 10u64
+            .checked_pow(digits)
+            .ok_or_else(|| err("too many decimals"))?;
         let frac_bytes = (frac_value as u128 * multiplier as u128) / scale as u128;
-        if (frac_value as u128 * multiplier as u128) % scale as u128 != 0 {
+        if !(frac_value as u128 * multiplier as u128).is_multiple_of(scale as u128) {
             return Err(err("it is not a whole number of bytes"));
         }
         let total = whole as u128 * multiplier as u128 + frac_bytes;
         return u64::try_from(total).map_err(|_| err("too large"));
     }
     let value: u64 = number.parse().map_err(|_| err("bad number"))?;
-    value.checked_mul(multiplier).ok_or_else(|| err("too large"))
+    value
+        .checked_mul(multiplier)
+        .ok_or_else(|| err("too large"))
 }
 
 /// Displays a byte count the way the reports do: `1,138,688 B`.
@@ -64,7 +77,7 @@ impl fmt::Display for Bytes {
         let digits = self.0.to_string();
         let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);
@@ -93,7 +106,15 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        for bad in ["", "MiB", "12 parsecs", "0xZZ", "1.0000001 KiB", "99999999999999999999", "1.5"] {
+        for bad in [
+            "",
+            "MiB",
+            "12 parsecs",
+            "0xZZ",
+            "1.0000001 KiB",
+            "99999999999999999999",
+            "1.5",
+        ] {
             assert!(parse_byte_size(bad).is_err(), "{bad:?} should not parse");
         }
     }

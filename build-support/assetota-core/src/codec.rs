@@ -17,9 +17,15 @@ pub enum Codec {
 }
 
 /// Particle's setting: Node's `zlib.deflateRaw` defaults.
-pub const PARTICLE_DEFLATE: Codec = Codec::Deflate { level: 6, window_bits: 15 };
+pub const PARTICLE_DEFLATE: Codec = Codec::Deflate {
+    level: 6,
+    window_bits: 15,
+};
 /// `xz -6`: preset 6, an 8 MiB dictionary.
-pub const DEFAULT_XZ: Codec = Codec::Xz { preset: 6, dict_size: 8 << 20 };
+pub const DEFAULT_XZ: Codec = Codec::Xz {
+    preset: 6,
+    dict_size: 8 << 20,
+};
 
 /// A codec parameter outside what the encoder or the manifest can express.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +61,10 @@ impl Codec {
                 if !(9..=15).contains(&bits) {
                     return Err(CodecError::WindowBits(bits));
                 }
-                Ok(Codec::Deflate { level, window_bits: bits as u8 })
+                Ok(Codec::Deflate {
+                    level,
+                    window_bits: bits as u8,
+                })
             }
             "xz" => {
                 let preset = level.unwrap_or(6);
@@ -66,7 +75,10 @@ impl Codec {
                 if !dict.is_power_of_two() || !(4096..=(1 << 30)).contains(&dict) {
                     return Err(CodecError::DictSize(dict));
                 }
-                Ok(Codec::Xz { preset, dict_size: dict as u32 })
+                Ok(Codec::Xz {
+                    preset,
+                    dict_size: dict as u32,
+                })
             }
             other => Err(CodecError::Unknown(other.to_owned())),
         }
@@ -86,7 +98,9 @@ impl Codec {
         match *self {
             Codec::None => assetota::Codec::None,
             Codec::Deflate { window_bits, .. } => assetota::Codec::Deflate { window_bits },
-            Codec::Xz { dict_size, .. } => assetota::Codec::Xz { dict_log2: dict_size.trailing_zeros() as u8 },
+            Codec::Xz { dict_size, .. } => assetota::Codec::Xz {
+                dict_log2: dict_size.trailing_zeros() as u8,
+            },
         }
     }
 
@@ -104,13 +118,19 @@ impl Codec {
                 buf: vec![0; 64 * 1024],
             },
             Codec::Xz { preset, dict_size } => {
-                let mut options = liblzma::stream::LzmaOptions::new_preset(preset).map_err(io::Error::other)?;
+                let mut options =
+                    liblzma::stream::LzmaOptions::new_preset(preset).map_err(io::Error::other)?;
                 options.dict_size(dict_size);
                 let mut filters = liblzma::stream::Filters::new();
                 filters.lzma2(&options);
-                let stream = liblzma::stream::Stream::new_stream_encoder(&filters, liblzma::stream::Check::Crc64)
-                    .map_err(io::Error::other)?;
-                Encoder::Xz(Box::new(liblzma::write::XzEncoder::new_stream(sink, stream)))
+                let stream = liblzma::stream::Stream::new_stream_encoder(
+                    &filters,
+                    liblzma::stream::Check::Crc64,
+                )
+                .map_err(io::Error::other)?;
+                Encoder::Xz(Box::new(liblzma::write::XzEncoder::new_stream(
+                    sink, stream,
+                )))
             }
         })
     }
@@ -127,8 +147,12 @@ impl fmt::Display for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Codec::None => f.write_str("none"),
-            Codec::Deflate { level, window_bits } => write!(f, "deflate (level {level}, window {window_bits})"),
-            Codec::Xz { preset, dict_size } => write!(f, "xz (level {preset}, dict {} KiB)", dict_size / 1024),
+            Codec::Deflate { level, window_bits } => {
+                write!(f, "deflate (level {level}, window {window_bits})")
+            }
+            Codec::Xz { preset, dict_size } => {
+                write!(f, "xz (level {preset}, dict {} KiB)", dict_size / 1024)
+            }
         }
     }
 }
@@ -138,15 +162,27 @@ pub enum Encoder<W: Write> {
     None(W),
     // flate2's write::DeflateEncoder cannot take a window size, so drive
     // `Compress` directly.
-    Deflate { stream: flate2::Compress, sink: W, buf: Vec<u8> },
+    Deflate {
+        stream: flate2::Compress,
+        sink: W,
+        buf: Vec<u8>,
+    },
     Xz(Box<liblzma::write::XzEncoder<W>>),
 }
 
 impl<W: Write> Encoder<W> {
-    fn deflate_step(stream: &mut flate2::Compress, sink: &mut W, buf: &mut [u8], mut input: &[u8], flush: flate2::FlushCompress) -> io::Result<()> {
+    fn deflate_step(
+        stream: &mut flate2::Compress,
+        sink: &mut W,
+        buf: &mut [u8],
+        mut input: &[u8],
+        flush: flate2::FlushCompress,
+    ) -> io::Result<()> {
         loop {
             let (in_before, out_before) = (stream.total_in(), stream.total_out());
-            let status = stream.compress(input, buf, flush).map_err(io::Error::other)?;
+            let status = stream
+                .compress(input, buf, flush)
+                .map_err(io::Error::other)?;
             let consumed = (stream.total_in() - in_before) as usize;
             let produced = (stream.total_out() - out_before) as usize;
             input = &input[consumed..];
@@ -167,8 +203,18 @@ impl<W: Write> Encoder<W> {
     pub fn finish(self) -> io::Result<W> {
         match self {
             Encoder::None(sink) => Ok(sink),
-            Encoder::Deflate { mut stream, mut sink, mut buf } => {
-                Self::deflate_step(&mut stream, &mut sink, &mut buf, &[], flate2::FlushCompress::Finish)?;
+            Encoder::Deflate {
+                mut stream,
+                mut sink,
+                mut buf,
+            } => {
+                Self::deflate_step(
+                    &mut stream,
+                    &mut sink,
+                    &mut buf,
+                    &[],
+                    flate2::FlushCompress::Finish,
+                )?;
                 Ok(sink)
             }
             Encoder::Xz(encoder) => encoder.finish(),

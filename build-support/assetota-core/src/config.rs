@@ -18,8 +18,18 @@ pub const PLATFORM_ENV: &str = "ASSETOTA_PLATFORM";
 
 const PACKAGE_KEYS: &[&str] = &["dir", "platform", "codec", "exclude", "platforms"];
 const PLATFORM_KEYS: &[&str] = &[
-    "total", "partition-table", "partition", "max-asset", "block-size", "per-block-overhead",
-    "per-asset-overhead", "reserved-blocks", "codec", "max-name", "app-partition", "ota-partition",
+    "total",
+    "partition-table",
+    "partition",
+    "max-asset",
+    "block-size",
+    "per-block-overhead",
+    "per-asset-overhead",
+    "reserved-blocks",
+    "codec",
+    "max-name",
+    "app-partition",
+    "ota-partition",
 ];
 const CODEC_KEYS: &[&str] = &["kind", "level", "window-bits", "dict-size"];
 
@@ -45,13 +55,25 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read `{}`: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("`{}` is not valid TOML: {message}", path.display())]
     Toml { path: PathBuf, message: String },
     #[error("{}{}: `{key}` {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-    Key { path: PathBuf, line: Option<usize>, key: String, message: String },
+    Key {
+        path: PathBuf,
+        line: Option<usize>,
+        key: String,
+        message: String,
+    },
     #[error("unknown platform `{name}` (from {source_of_name}); known platforms: {}; or define it under [package.metadata.assetota.platforms.{name}]", known.join(", "))]
-    UnknownPlatform { name: String, source_of_name: String, known: Vec<String> },
+    UnknownPlatform {
+        name: String,
+        source_of_name: String,
+        known: Vec<String>,
+    },
     #[error(transparent)]
     Partition(#[from] PartitionError),
 }
@@ -63,16 +85,36 @@ struct Source<'a> {
 }
 
 impl Source<'_> {
-    fn error(&self, item_span: Option<std::ops::Range<usize>>, key: &str, message: impl Into<String>) -> ConfigError {
-        let line = item_span.map(|span| self.text[..span.start.min(self.text.len())].matches('\n').count() + 1);
-        ConfigError::Key { path: self.path.to_owned(), line, key: key.to_owned(), message: message.into() }
+    fn error(
+        &self,
+        item_span: Option<std::ops::Range<usize>>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        let line = item_span.map(|span| {
+            self.text[..span.start.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1
+        });
+        ConfigError::Key {
+            path: self.path.to_owned(),
+            line,
+            key: key.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
 fn read_document(path: &Path) -> Result<(String, toml_edit::Document<String>), ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-    let doc = toml_edit::Document::parse(text.clone())
-        .map_err(|e| ConfigError::Toml { path: path.to_owned(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let doc = toml_edit::Document::parse(text.clone()).map_err(|e| ConfigError::Toml {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
     Ok((text, doc))
 }
 
@@ -89,7 +131,10 @@ impl Config {
     /// `[package.metadata.assetota]` table (it has not opted in).
     pub fn load(manifest_path: &Path) -> Result<Option<Config>, ConfigError> {
         let (text, doc) = read_document(manifest_path)?;
-        let src = Source { path: manifest_path, text: &text };
+        let src = Source {
+            path: manifest_path,
+            text: &text,
+        };
         let Some(table) = table_at(&doc, &["package", "metadata", "assetota"]) else {
             return Ok(None);
         };
@@ -102,10 +147,20 @@ impl Config {
         })?;
         let dir = string(&src, dir_item, &format!("{prefix}.dir"))?;
         if dir.is_empty() {
-            return Err(src.error(dir_item.span(), &format!("{prefix}.dir"), "is empty; name the assets directory, e.g. \"assets\""));
+            return Err(src.error(
+                dir_item.span(),
+                &format!("{prefix}.dir"),
+                "is empty; name the assets directory, e.g. \"assets\"",
+            ));
         }
-        let platform = table.get("platform").map(|i| string(&src, i, &format!("{prefix}.platform"))).transpose()?;
-        let codec = table.get("codec").map(|i| codec(&src, i, &format!("{prefix}.codec"))).transpose()?;
+        let platform = table
+            .get("platform")
+            .map(|i| string(&src, i, &format!("{prefix}.platform")))
+            .transpose()?;
+        let codec = table
+            .get("codec")
+            .map(|i| codec(&src, i, &format!("{prefix}.codec")))
+            .transpose()?;
         let exclude = match table.get("exclude") {
             None => Vec::new(),
             Some(item) => string_array(&src, item, &format!("{prefix}.exclude"))?,
@@ -114,19 +169,44 @@ impl Config {
         let mut custom_platforms = Vec::new();
         let mut inputs = vec![manifest_path.to_owned()];
         if let Some(item) = table.get("platforms") {
-            custom_platforms.extend(platforms(&src, item, &format!("{prefix}.platforms"), root, &mut inputs)?);
+            custom_platforms.extend(platforms(
+                &src,
+                item,
+                &format!("{prefix}.platforms"),
+                root,
+                &mut inputs,
+            )?);
         }
         if let Some(ws) = find_workspace_manifest(root) {
             if ws != manifest_path {
                 inputs.push(ws.clone());
                 let (ws_text, ws_doc) = read_document(&ws)?;
-                let ws_src = Source { path: &ws, text: &ws_text };
-                if let Some(item) = table_at(&ws_doc, &["workspace", "metadata", "assetota"]).and_then(|t| t.get("platforms")) {
+                let ws_src = Source {
+                    path: &ws,
+                    text: &ws_text,
+                };
+                if let Some(item) = table_at(&ws_doc, &["workspace", "metadata", "assetota"])
+                    .and_then(|t| t.get("platforms"))
+                {
                     let ws_root = ws.parent().unwrap_or(Path::new("."));
-                    custom_platforms.extend(platforms(&ws_src, item, "workspace.metadata.assetota.platforms", ws_root, &mut inputs)?);
+                    custom_platforms.extend(platforms(
+                        &ws_src,
+                        item,
+                        "workspace.metadata.assetota.platforms",
+                        ws_root,
+                        &mut inputs,
+                    )?);
                 }
-            } else if let Some(item) = table_at(&doc, &["workspace", "metadata", "assetota"]).and_then(|t| t.get("platforms")) {
-                custom_platforms.extend(platforms(&src, item, "workspace.metadata.assetota.platforms", root, &mut inputs)?);
+            } else if let Some(item) = table_at(&doc, &["workspace", "metadata", "assetota"])
+                .and_then(|t| t.get("platforms"))
+            {
+                custom_platforms.extend(platforms(
+                    &src,
+                    item,
+                    "workspace.metadata.assetota.platforms",
+                    root,
+                    &mut inputs,
+                )?);
             }
         }
 
@@ -144,19 +224,30 @@ impl Config {
     /// The platform to budget against: `override_name` (from
     /// `ASSETOTA_PLATFORM` or `--platform`) wins over the config's `platform`.
     /// Without either, sizes are computed with no limits.
-    pub fn resolve_platform(&self, override_name: Option<(&str, &str)>) -> Result<Platform, ConfigError> {
-        let chosen = override_name.map(|(name, from)| (name.to_owned(), from.to_owned())).or_else(|| {
-            self.platform.clone().map(|name| {
-                (name, format!("`platform` in {}", self.manifest_path.display()))
-            })
-        });
+    pub fn resolve_platform(
+        &self,
+        override_name: Option<(&str, &str)>,
+    ) -> Result<Platform, ConfigError> {
+        let chosen = override_name
+            .map(|(name, from)| (name.to_owned(), from.to_owned()))
+            .or_else(|| {
+                self.platform.clone().map(|name| {
+                    (
+                        name,
+                        format!("`platform` in {}", self.manifest_path.display()),
+                    )
+                })
+            });
         let mut platform = match chosen {
             None => platform::unconstrained(PARTICLE_DEFLATE),
-            Some((name, from)) => self.find_platform(&name).ok_or_else(|| ConfigError::UnknownPlatform {
-                known: self.known_platform_names(),
-                name,
-                source_of_name: from,
-            })?,
+            Some((name, from)) => {
+                self.find_platform(&name)
+                    .ok_or_else(|| ConfigError::UnknownPlatform {
+                        known: self.known_platform_names(),
+                        name,
+                        source_of_name: from,
+                    })?
+            }
         };
         if let Some(codec) = self.codec {
             platform.codec = codec;
@@ -165,12 +256,19 @@ impl Config {
     }
 
     fn find_platform(&self, name: &str) -> Option<Platform> {
-        self.custom_platforms.iter().find(|p| p.name == name).cloned().or_else(|| platform::builtin(name))
+        self.custom_platforms
+            .iter()
+            .find(|p| p.name == name)
+            .cloned()
+            .or_else(|| platform::builtin(name))
     }
 
     /// Built-in and custom platform names, for "did you mean" lists.
     pub fn known_platform_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = platform::builtin_names().into_iter().map(str::to_owned).collect();
+        let mut names: Vec<String> = platform::builtin_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         names.extend(self.custom_platforms.iter().map(|p| p.name.clone()));
         names
     }
@@ -178,40 +276,71 @@ impl Config {
 
 /// The nearest `Cargo.toml` at or above `start` that has a `[workspace]` table.
 pub fn find_workspace_manifest(start: &Path) -> Option<PathBuf> {
-    start.ancestors().map(|dir| dir.join("Cargo.toml")).find(|candidate| {
-        std::fs::read_to_string(candidate)
-            .ok()
-            .and_then(|text| toml_edit::Document::parse(text).ok())
-            .is_some_and(|doc| doc.as_table().contains_key("workspace"))
-    })
+    start
+        .ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|candidate| {
+            std::fs::read_to_string(candidate)
+                .ok()
+                .and_then(|text| toml_edit::Document::parse(text).ok())
+                .is_some_and(|doc| doc.as_table().contains_key("workspace"))
+        })
 }
 
-fn check_keys(src: &Source, table: &dyn TableLike, prefix: &str, known: &[&str]) -> Result<(), ConfigError> {
+fn check_keys(
+    src: &Source,
+    table: &dyn TableLike,
+    prefix: &str,
+    known: &[&str],
+) -> Result<(), ConfigError> {
     for (key, item) in table.iter() {
         if !known.contains(&key) {
-            return Err(src.error(item.span(), &format!("{prefix}.{key}"), format!("is not a known key; known keys here: {}", known.join(", "))));
+            return Err(src.error(
+                item.span(),
+                &format!("{prefix}.{key}"),
+                format!("is not a known key; known keys here: {}", known.join(", ")),
+            ));
         }
     }
     Ok(())
 }
 
 fn string(src: &Source, item: &Item, key: &str) -> Result<String, ConfigError> {
-    item.as_str().map(str::to_owned).ok_or_else(|| src.error(item.span(), key, "must be a string"))
+    item.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| src.error(item.span(), key, "must be a string"))
 }
 
 fn string_array(src: &Source, item: &Item, key: &str) -> Result<Vec<String>, ConfigError> {
-    let array = item.as_array().ok_or_else(|| src.error(item.span(), key, "must be an array of strings, e.g. [\"*.psd\"]"))?;
+    let array = item.as_array().ok_or_else(|| {
+        src.error(
+            item.span(),
+            key,
+            "must be an array of strings, e.g. [\"*.psd\"]",
+        )
+    })?;
     array
         .iter()
-        .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| src.error(v.span(), key, "must contain only strings")))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| src.error(v.span(), key, "must contain only strings"))
+        })
         .collect()
 }
 
 fn size(src: &Source, item: &Item, key: &str) -> Result<u64, ConfigError> {
     match item.as_value() {
-        Some(Value::Integer(i)) => u64::try_from(*i.value()).map_err(|_| src.error(item.span(), key, "must not be negative")),
-        Some(Value::String(s)) => parse_byte_size(s.value()).map_err(|e| src.error(item.span(), key, e.to_string())),
-        _ => Err(src.error(item.span(), key, "must be a byte count (4096) or a size string (\"64 KiB\")")),
+        Some(Value::Integer(i)) => u64::try_from(*i.value())
+            .map_err(|_| src.error(item.span(), key, "must not be negative")),
+        Some(Value::String(s)) => {
+            parse_byte_size(s.value()).map_err(|e| src.error(item.span(), key, e.to_string()))
+        }
+        _ => Err(src.error(
+            item.span(),
+            key,
+            "must be a byte count (4096) or a size string (\"64 KiB\")",
+        )),
     }
 }
 
@@ -223,35 +352,73 @@ fn small_int(src: &Source, item: &Item, key: &str) -> Result<u32, ConfigError> {
 
 fn codec(src: &Source, item: &Item, key: &str) -> Result<Codec, ConfigError> {
     if let Some(kind) = item.as_str() {
-        return Codec::from_parts(kind, None, None, None).map_err(|e| src.error(item.span(), key, e.to_string()));
+        return Codec::from_parts(kind, None, None, None)
+            .map_err(|e| src.error(item.span(), key, e.to_string()));
     }
     let table = item.as_table_like().ok_or_else(|| {
         src.error(item.span(), key, "must be \"deflate\", \"xz\", \"none\" or a table like { kind = \"xz\", dict-size = \"64 KiB\" }")
     })?;
     check_keys(src, table, key, CODEC_KEYS)?;
-    let kind_item = table.get("kind").ok_or_else(|| src.error(item.span(), &format!("{key}.kind"), "is missing; use \"deflate\", \"xz\" or \"none\""))?;
+    let kind_item = table.get("kind").ok_or_else(|| {
+        src.error(
+            item.span(),
+            &format!("{key}.kind"),
+            "is missing; use \"deflate\", \"xz\" or \"none\"",
+        )
+    })?;
     let kind = string(src, kind_item, &format!("{key}.kind"))?;
-    let level = table.get("level").map(|i| small_int(src, i, &format!("{key}.level"))).transpose()?;
-    let window = table.get("window-bits").map(|i| small_int(src, i, &format!("{key}.window-bits"))).transpose()?;
-    let dict = table.get("dict-size").map(|i| size(src, i, &format!("{key}.dict-size"))).transpose()?;
-    Codec::from_parts(&kind, level, window, dict).map_err(|e| src.error(item.span(), key, e.to_string()))
+    let level = table
+        .get("level")
+        .map(|i| small_int(src, i, &format!("{key}.level")))
+        .transpose()?;
+    let window = table
+        .get("window-bits")
+        .map(|i| small_int(src, i, &format!("{key}.window-bits")))
+        .transpose()?;
+    let dict = table
+        .get("dict-size")
+        .map(|i| size(src, i, &format!("{key}.dict-size")))
+        .transpose()?;
+    Codec::from_parts(&kind, level, window, dict)
+        .map_err(|e| src.error(item.span(), key, e.to_string()))
 }
 
-fn platforms(src: &Source, item: &Item, prefix: &str, root: &Path, inputs: &mut Vec<PathBuf>) -> Result<Vec<Platform>, ConfigError> {
-    let table = item.as_table_like().ok_or_else(|| src.error(item.span(), prefix, "must be a table of platforms"))?;
+fn platforms(
+    src: &Source,
+    item: &Item,
+    prefix: &str,
+    root: &Path,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Vec<Platform>, ConfigError> {
+    let table = item
+        .as_table_like()
+        .ok_or_else(|| src.error(item.span(), prefix, "must be a table of platforms"))?;
     let mut out = Vec::new();
     for (name, def) in table.iter() {
         let key = format!("{prefix}.{name}");
         if platform::builtin(name).is_some() {
-            return Err(src.error(def.span(), &key, "has the name of a built-in platform; give your platform another name"));
+            return Err(src.error(
+                def.span(),
+                &key,
+                "has the name of a built-in platform; give your platform another name",
+            ));
         }
         out.push(custom_platform(src, name, def, &key, root, inputs)?);
     }
     Ok(out)
 }
 
-fn custom_platform(src: &Source, name: &str, item: &Item, prefix: &str, root: &Path, inputs: &mut Vec<PathBuf>) -> Result<Platform, ConfigError> {
-    let table = item.as_table_like().ok_or_else(|| src.error(item.span(), prefix, "must be a table"))?;
+fn custom_platform(
+    src: &Source,
+    name: &str,
+    item: &Item,
+    prefix: &str,
+    root: &Path,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Platform, ConfigError> {
+    let table = item
+        .as_table_like()
+        .ok_or_else(|| src.error(item.span(), prefix, "must be a table"))?;
     check_keys(src, table, prefix, PLATFORM_KEYS)?;
     let key = |k: &str| format!("{prefix}.{k}");
     let get_size = |k: &str| table.get(k).map(|i| size(src, i, &key(k))).transpose();
@@ -261,17 +428,42 @@ fn custom_platform(src: &Source, name: &str, item: &Item, prefix: &str, root: &P
     if let Some(file) = &table_file {
         inputs.push(root.join(file));
     }
-    let partitions = table_file.as_ref().map(|file| PartitionTable::read(&root.join(file))).transpose()?;
+    let partitions = table_file
+        .as_ref()
+        .map(|file| PartitionTable::read(&root.join(file)))
+        .transpose()?;
     let total = match (get_size("total")?, &partitions) {
-        (Some(_), Some(_)) => return Err(src.error(item.span(), &key("total"), "and `partition-table` are both set; keep one")),
+        (Some(_), Some(_)) => {
+            return Err(src.error(
+                item.span(),
+                &key("total"),
+                "and `partition-table` are both set; keep one",
+            ));
+        }
         (Some(total), None) => total,
         (None, Some(table)) => {
-            let part = get_str("partition")?.ok_or_else(|| src.error(item.span(), &key("partition"), "is missing; name the assets partition of the partition table"))?;
+            let part = get_str("partition")?.ok_or_else(|| {
+                src.error(
+                    item.span(),
+                    &key("partition"),
+                    "is missing; name the assets partition of the partition table",
+                )
+            })?;
             table.size_of(&part)?
         }
-        (None, None) => return Err(src.error(item.span(), &key("total"), "is missing; set `total = \"1 MiB\"` or `partition-table` and `partition`")),
+        (None, None) => {
+            return Err(src.error(
+                item.span(),
+                &key("total"),
+                "is missing; set `total = \"1 MiB\"` or `partition-table` and `partition`",
+            ));
+        }
     };
-    let firmware_partitions = match (&partitions, get_str("app-partition")?, get_str("ota-partition")?) {
+    let firmware_partitions = match (
+        &partitions,
+        get_str("app-partition")?,
+        get_str("ota-partition")?,
+    ) {
         (Some(table), app, ota) => {
             let app = app.unwrap_or_else(|| "app".to_owned());
             let ota = ota.unwrap_or_else(|| "app_ota".to_owned());
@@ -281,24 +473,42 @@ fn custom_platform(src: &Source, name: &str, item: &Item, prefix: &str, root: &P
             }
         }
         (None, None, None) => None,
-        (None, _, _) => return Err(src.error(item.span(), &key("app-partition"), "needs `partition-table`")),
+        (None, _, _) => {
+            return Err(src.error(
+                item.span(),
+                &key("app-partition"),
+                "needs `partition-table`",
+            ));
+        }
     };
 
     let block_size = get_size("block-size")?.unwrap_or(0);
     let per_block_overhead = get_size("per-block-overhead")?.unwrap_or(0);
     if block_size > 0 && per_block_overhead >= block_size {
-        return Err(src.error(item.span(), &key("per-block-overhead"), "must be smaller than `block-size`"));
+        return Err(src.error(
+            item.span(),
+            &key("per-block-overhead"),
+            "must be smaller than `block-size`",
+        ));
     }
     if block_size == 0 && per_block_overhead > 0 {
-        return Err(src.error(item.span(), &key("per-block-overhead"), "needs `block-size`"));
+        return Err(src.error(
+            item.span(),
+            &key("per-block-overhead"),
+            "needs `block-size`",
+        ));
     }
     let reserved_blocks = get_size("reserved-blocks")?.unwrap_or(0);
-    let reserved = reserved_blocks.checked_mul(block_size).unwrap_or(u64::MAX);
+    let reserved = reserved_blocks.saturating_mul(block_size);
     if reserved_blocks > 0 && block_size == 0 {
         return Err(src.error(item.span(), &key("reserved-blocks"), "needs `block-size`"));
     }
     let total = total.checked_sub(reserved).ok_or_else(|| {
-        src.error(item.span(), &key("reserved-blocks"), format!("reserves {reserved} B, more than the total of {total} B"))
+        src.error(
+            item.span(),
+            &key("reserved-blocks"),
+            format!("reserves {reserved} B, more than the total of {total} B"),
+        )
     })?;
     let max_name_len = match table.get("max-name") {
         Some(i) => small_int(src, i, &key("max-name"))? as usize,
@@ -311,8 +521,16 @@ fn custom_platform(src: &Source, name: &str, item: &Item, prefix: &str, root: &P
     Ok(Platform {
         name: name.to_owned(),
         codec,
-        container: Container { fixed: get_size("per-asset-overhead")?.unwrap_or(0), includes_name: false },
-        limits: Some(Limits { total, max_asset: get_size("max-asset")?, block_size, per_block_overhead }),
+        container: Container {
+            fixed: get_size("per-asset-overhead")?.unwrap_or(0),
+            includes_name: false,
+        },
+        limits: Some(Limits {
+            total,
+            max_asset: get_size("max-asset")?,
+            block_size,
+            per_block_overhead,
+        }),
         max_name_len,
         flat_names: false,
         particle_id: None,

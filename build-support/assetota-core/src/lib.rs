@@ -32,7 +32,11 @@ pub enum Error {
 }
 
 /// Scans, measures and budgets the assets of a package.
-pub fn analyze(config: &Config, platform: &Platform, progress: &dyn Progress) -> Result<Budget, Error> {
+pub fn analyze(
+    config: &Config,
+    platform: &Platform,
+    progress: &dyn Progress,
+) -> Result<Budget, Error> {
     let files = scan::scan(&scan::ScanOptions {
         dir: config.dir.clone(),
         exclude: config.exclude.clone(),

@@ -6,8 +6,8 @@ use crate::scan::ScannedFile;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What one asset costs before any platform rounding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +24,17 @@ pub enum MeasureError {
     #[error("asset `{name}` vanished during the scan (`{}`); run the build again once the files stop changing", path.display())]
     Vanished { name: String, path: PathBuf },
     #[error("cannot read asset `{name}` (`{}`): {source}; check its permissions or add it to .assetotaignore", path.display())]
-    Read { name: String, path: PathBuf, source: io::Error },
+    Read {
+        name: String,
+        path: PathBuf,
+        source: io::Error,
+    },
     #[error("cannot encode asset `{name}` with {codec}: {source}")]
-    Encode { name: String, codec: Codec, source: io::Error },
+    Encode {
+        name: String,
+        codec: Codec,
+        source: io::Error,
+    },
 }
 
 /// Receives progress while assets are measured; the CLI draws a bar with it.
@@ -45,13 +53,26 @@ const CHUNK: usize = 64 * 1024;
 /// SHA-256 and exact encoded size of one file, streamed.
 pub fn measure_file(name: &str, path: &Path, codec: Codec) -> Result<Measured, MeasureError> {
     let read_error = |source: io::Error| match source.kind() {
-        io::ErrorKind::NotFound => MeasureError::Vanished { name: name.to_owned(), path: path.to_owned() },
-        _ => MeasureError::Read { name: name.to_owned(), path: path.to_owned(), source },
+        io::ErrorKind::NotFound => MeasureError::Vanished {
+            name: name.to_owned(),
+            path: path.to_owned(),
+        },
+        _ => MeasureError::Read {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            source,
+        },
     };
-    let encode_error = |source| MeasureError::Encode { name: name.to_owned(), codec, source };
+    let encode_error = |source| MeasureError::Encode {
+        name: name.to_owned(),
+        codec,
+        source,
+    };
     let mut file = std::fs::File::open(path).map_err(read_error)?;
     let mut hasher = Sha256::new();
-    let mut encoder = codec.encoder(CountingSink::default()).map_err(encode_error)?;
+    let mut encoder = codec
+        .encoder(CountingSink::default())
+        .map_err(encode_error)?;
     let mut buf = vec![0u8; CHUNK];
     let mut size = 0u64;
     loop {
@@ -77,10 +98,20 @@ pub fn measure_file(name: &str, path: &Path, codec: Codec) -> Result<Measured, M
 
 /// Measures all files, in parallel, keeping the input order. Stops at the
 /// first error in input order so the report is deterministic.
-pub fn measure_all(files: &[ScannedFile], codec: Codec, progress: &dyn Progress) -> Result<Vec<Measured>, MeasureError> {
-    let total_bytes = files.iter().filter_map(|f| f.path.metadata().ok()).map(|m| m.len()).sum();
+pub fn measure_all(
+    files: &[ScannedFile],
+    codec: Codec,
+    progress: &dyn Progress,
+) -> Result<Vec<Measured>, MeasureError> {
+    let total_bytes = files
+        .iter()
+        .filter_map(|f| f.path.metadata().ok())
+        .map(|m| m.len())
+        .sum();
     progress.start(files.len(), total_bytes);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Measured, MeasureError>>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());

@@ -26,7 +26,9 @@ pub enum NameError {
     TrailingDotOrSpace(String),
     #[error("`{0}` is a reserved device name on Windows; rename it")]
     WindowsReserved(String),
-    #[error("the name is {len} bytes long; the limit for this platform is {max} bytes; shorten the name or the directories above it")]
+    #[error(
+        "the name is {len} bytes long; the limit for this platform is {max} bytes; shorten the name or the directories above it"
+    )]
     TooLong { len: usize, max: usize },
 }
 
@@ -52,7 +54,10 @@ pub fn asset_name(relative: &Path, max_len: usize) -> Result<String, NameError> 
     }
     let name = parts.join("/");
     if name.len() > max_len {
-        return Err(NameError::TooLong { len: name.len(), max: max_len });
+        return Err(NameError::TooLong {
+            len: name.len(),
+            max: max_len,
+        });
     }
     Ok(name)
 }
@@ -61,7 +66,10 @@ fn check_component(part: &str) -> Result<(), NameError> {
     if let Some(c) = part.chars().find(|c| c.is_control()) {
         return Err(NameError::ControlChar(c as u32));
     }
-    if let Some(c) = part.chars().find(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\')) {
+    if let Some(c) = part
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*' | '\\'))
+    {
         return Err(NameError::NotPortable(c));
     }
     if part.ends_with('.') || part.ends_with(' ') {
@@ -91,7 +99,13 @@ fn is_windows_reserved(part: &str) -> bool {
 
 /// Whether a file name is operating-system clutter that is never an asset.
 pub fn is_os_junk(file_name: &str) -> bool {
-    const JUNK: [&str; 5] = [".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", "ehthumbs.db"];
+    const JUNK: [&str; 5] = [
+        ".DS_Store",
+        "Thumbs.db",
+        "desktop.ini",
+        "__MACOSX",
+        "ehthumbs.db",
+    ];
     JUNK.iter().any(|j| j.eq_ignore_ascii_case(file_name))
 }
 
@@ -130,13 +144,21 @@ mod tests {
         assert_eq!(name("a\u{7f}"), Err(NameError::ControlChar(0x7f)));
         assert_eq!(name("a:b"), Err(NameError::NotPortable(':')));
         assert_eq!(name("a\\b"), Err(NameError::NotPortable('\\')));
-        assert_eq!(name("dir./x"), Err(NameError::TrailingDotOrSpace("dir.".into())));
+        assert_eq!(
+            name("dir./x"),
+            Err(NameError::TrailingDotOrSpace("dir.".into()))
+        );
     }
 
     #[test]
     fn rejects_windows_reserved_names() {
-        for reserved in ["CON", "con.txt", "Nul.png", "COM1", "lpt9.bin", "aux", "COM¹"] {
-            assert!(matches!(name(reserved), Err(NameError::WindowsReserved(_))), "{reserved}");
+        for reserved in [
+            "CON", "con.txt", "Nul.png", "COM1", "lpt9.bin", "aux", "COM¹",
+        ] {
+            assert!(
+                matches!(name(reserved), Err(NameError::WindowsReserved(_))),
+                "{reserved}"
+            );
         }
         for fine in ["CONSOLE", "com10", "lpt", "icon.png", "nul_terminated.txt"] {
             assert!(name(fine).is_ok(), "{fine}");

@@ -21,11 +21,22 @@ pub struct Partition {
 #[derive(Debug, thiserror::Error)]
 pub enum PartitionError {
     #[error("cannot read partition table `{}`: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("partition table `{}` has no partition named `{name}` (it has: {}); fix `partition` or the table", path.display(), available.join(", "))]
-    Missing { path: PathBuf, name: String, available: Vec<String> },
+    Missing {
+        path: PathBuf,
+        name: String,
+        available: Vec<String>,
+    },
 }
 
 /// A parsed partition table.
@@ -37,8 +48,10 @@ pub struct PartitionTable {
 
 impl PartitionTable {
     pub fn read(path: &Path) -> Result<Self, PartitionError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| PartitionError::Io { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| PartitionError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(path, &text)
     }
 
@@ -51,30 +64,48 @@ impl PartitionTable {
                 continue;
             }
             let fields: Vec<&str> = content.split(',').map(str::trim).collect();
-            let syntax = |message: String| PartitionError::Syntax { path: path.to_owned(), line, message };
+            let syntax = |message: String| PartitionError::Syntax {
+                path: path.to_owned(),
+                line,
+                message,
+            };
             let size_field = match fields.len() {
                 3 | 4 => fields[2],
                 5 | 6 => fields[4],
-                n => return Err(syntax(format!("expected `name, offset, size, flag` (W800) or `name, type, subtype, offset, size, flags` (ESP-IDF), found {n} fields"))),
+                n => {
+                    return Err(syntax(format!(
+                        "expected `name, offset, size, flag` (W800) or `name, type, subtype, offset, size, flags` (ESP-IDF), found {n} fields"
+                    )));
+                }
             };
             let name = fields[0];
             if name.is_empty() {
                 return Err(syntax("the partition has no name".into()));
             }
-            let size = parse_byte_size(size_field).map_err(|e| syntax(format!("partition `{name}`: {e}")))?;
-            partitions.push(Partition { name: name.to_owned(), size, line });
+            let size = parse_byte_size(size_field)
+                .map_err(|e| syntax(format!("partition `{name}`: {e}")))?;
+            partitions.push(Partition {
+                name: name.to_owned(),
+                size,
+                line,
+            });
         }
-        Ok(PartitionTable { path: path.to_owned(), partitions })
+        Ok(PartitionTable {
+            path: path.to_owned(),
+            partitions,
+        })
     }
 
     pub fn size_of(&self, name: &str) -> Result<u64, PartitionError> {
-        self.partitions.iter().find(|p| p.name == name).map(|p| p.size).ok_or_else(|| {
-            PartitionError::Missing {
+        self.partitions
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.size)
+            .ok_or_else(|| PartitionError::Missing {
                 path: self.path.clone(),
                 name: name.to_owned(),
                 available: self.partitions.iter().map(|p| p.name.clone()).collect(),
-            }
-        })
+            })
     }
 }
 
@@ -115,14 +146,21 @@ mod tests {
     fn missing_partition_lists_the_known_ones() {
         let t = PartitionTable::parse(Path::new("parts.csv"), W800).unwrap();
         let e = t.size_of("asset").unwrap_err().to_string();
-        assert!(e.contains("parts.csv") && e.contains("`asset`") && e.contains("app_ota, assets"), "{e}");
+        assert!(
+            e.contains("parts.csv") && e.contains("`asset`") && e.contains("app_ota, assets"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_rows_name_file_and_line() {
-        let e = PartitionTable::parse(Path::new("t.csv"), "a, 0x0, 12 parsecs, 0\n").unwrap_err().to_string();
+        let e = PartitionTable::parse(Path::new("t.csv"), "a, 0x0, 12 parsecs, 0\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("t.csv:1: partition `a`"), "{e}");
-        let e = PartitionTable::parse(Path::new("t.csv"), "\n\nonly,two\n").unwrap_err().to_string();
+        let e = PartitionTable::parse(Path::new("t.csv"), "\n\nonly,two\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("t.csv:3: expected"), "{e}");
     }
 }

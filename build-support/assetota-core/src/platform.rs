@@ -27,7 +27,12 @@ pub struct Container {
 
 impl Container {
     pub fn bytes_for(&self, name: &str) -> u64 {
-        self.fixed + if self.includes_name { name.len() as u64 } else { 0 }
+        self.fixed
+            + if self.includes_name {
+                name.len() as u64
+            } else {
+                0
+            }
     }
 }
 
@@ -59,7 +64,10 @@ pub struct Platform {
 
 /// The module Particle stores: a 24-byte prefix, an 8-byte compression
 /// header, the deflate payload, an 88-byte suffix plus the name, a 4-byte CRC.
-const PARTICLE_CONTAINER: Container = Container { fixed: 24 + 8 + 88 + 4, includes_name: true };
+const PARTICLE_CONTAINER: Container = Container {
+    fixed: 24 + 8 + 88 + 4,
+    includes_name: true,
+};
 
 struct ParticleRow {
     names: &'static [&'static str],
@@ -72,17 +80,72 @@ struct ParticleRow {
 // block for LittleFS v1. The p2 family's single limit is the device's own
 // (storage − 16 blocks), lower than particle-cli's 1,179,648.
 const PARTICLE: &[ParticleRow] = &[
-    ParticleRow { names: &["argon"], id: 12, blocks: 288, single: 606_208 },
-    ParticleRow { names: &["boron"], id: 13, blocks: 288, single: 606_208 },
-    ParticleRow { names: &["esomx"], id: 15, blocks: 512, single: 1_572_864 },
-    ParticleRow { names: &["bsom"], id: 23, blocks: 288, single: 606_208 },
-    ParticleRow { names: &["b5som"], id: 25, blocks: 512, single: 1_572_864 },
-    ParticleRow { names: &["tracker"], id: 26, blocks: 512, single: 1_572_864 },
-    ParticleRow { names: &["trackerm"], id: 28, blocks: 288, single: 1_114_112 },
-    ParticleRow { names: &["p2", "photon2"], id: 32, blocks: 288, single: 1_114_112 },
-    ParticleRow { names: &["msom"], id: 35, blocks: 288, single: 1_114_112 },
-    ParticleRow { names: &["electron2"], id: 37, blocks: 512, single: 1_572_864 },
-    ParticleRow { names: &["sulu"], id: 38, blocks: 288, single: 1_114_112 },
+    ParticleRow {
+        names: &["argon"],
+        id: 12,
+        blocks: 288,
+        single: 606_208,
+    },
+    ParticleRow {
+        names: &["boron"],
+        id: 13,
+        blocks: 288,
+        single: 606_208,
+    },
+    ParticleRow {
+        names: &["esomx"],
+        id: 15,
+        blocks: 512,
+        single: 1_572_864,
+    },
+    ParticleRow {
+        names: &["bsom"],
+        id: 23,
+        blocks: 288,
+        single: 606_208,
+    },
+    ParticleRow {
+        names: &["b5som"],
+        id: 25,
+        blocks: 512,
+        single: 1_572_864,
+    },
+    ParticleRow {
+        names: &["tracker"],
+        id: 26,
+        blocks: 512,
+        single: 1_572_864,
+    },
+    ParticleRow {
+        names: &["trackerm"],
+        id: 28,
+        blocks: 288,
+        single: 1_114_112,
+    },
+    ParticleRow {
+        names: &["p2", "photon2"],
+        id: 32,
+        blocks: 288,
+        single: 1_114_112,
+    },
+    ParticleRow {
+        names: &["msom"],
+        id: 35,
+        blocks: 288,
+        single: 1_114_112,
+    },
+    ParticleRow {
+        names: &["electron2"],
+        id: 37,
+        blocks: 512,
+        single: 1_572_864,
+    },
+    ParticleRow {
+        names: &["sulu"],
+        id: 38,
+        blocks: 288,
+        single: 1_114_112,
+    },
 ];
 
 const PARTICLE_BLOCK: u64 = 4096;
@@ -109,12 +172,18 @@ fn particle(row: &ParticleRow, name: &str) -> Platform {
 
 /// Every built-in platform, under its canonical name (aliases left out).
 pub fn builtin_platforms() -> Vec<Platform> {
-    PARTICLE.iter().map(|row| particle(row, row.names[0])).collect()
+    PARTICLE
+        .iter()
+        .map(|row| particle(row, row.names[0]))
+        .collect()
 }
 
 /// Names accepted for built-in platforms, aliases included.
 pub fn builtin_names() -> Vec<&'static str> {
-    PARTICLE.iter().flat_map(|row| row.names.iter().copied()).collect()
+    PARTICLE
+        .iter()
+        .flat_map(|row| row.names.iter().copied())
+        .collect()
 }
 
 /// A built-in platform by name or alias (case-insensitive).

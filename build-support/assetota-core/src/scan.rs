@@ -38,7 +38,10 @@ pub enum ScanError {
     #[error("exclude pattern `{pattern}` is not a valid glob: {message}")]
     BadExclude { pattern: String, message: String },
     #[error("cannot read `{}`: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("symlink loop at `{}`; remove the link or break the cycle", .0.display())]
     SymlinkLoop(PathBuf),
     #[error("symlink `{}` points outside the assets directory (to `{}`); copy the file in instead", link.display(), target.display())]
@@ -48,7 +51,12 @@ pub enum ScanError {
     #[error("asset file `{}`: {source}", path.display())]
     BadName { path: PathBuf, source: NameError },
     #[error("`{}` and `{}` both become the asset name `{name}`{}; rename one of them", first.display(), second.display(), if *.case_only { " when letter case is ignored" } else { " (same name after Unicode NFC normalization)" })]
-    NameCollision { name: String, first: PathBuf, second: PathBuf, case_only: bool },
+    NameCollision {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+        case_only: bool,
+    },
 }
 
 /// Lists the assets under `options.dir`, sorted by name (byte-wise).
@@ -56,22 +64,32 @@ pub fn scan(options: &ScanOptions) -> Result<Vec<ScannedFile>, ScanError> {
     let dir = &options.dir;
     let meta = std::fs::metadata(dir).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ScanError::DirMissing(dir.clone()),
-        _ => ScanError::Io { path: dir.clone(), source: e },
+        _ => ScanError::Io {
+            path: dir.clone(),
+            source: e,
+        },
     })?;
     if !meta.is_dir() {
         return Err(ScanError::NotADirectory(dir.clone()));
     }
-    let root = dir.canonicalize().map_err(|e| ScanError::Io { path: dir.clone(), source: e })?;
+    let root = dir.canonicalize().map_err(|e| ScanError::Io {
+        path: dir.clone(),
+        source: e,
+    })?;
 
     let mut overrides = ignore::overrides::OverrideBuilder::new(dir);
     for pattern in &options.exclude {
         overrides
             .add(&format!("!{pattern}"))
-            .map_err(|e| ScanError::BadExclude { pattern: pattern.clone(), message: e.to_string() })?;
+            .map_err(|e| ScanError::BadExclude {
+                pattern: pattern.clone(),
+                message: e.to_string(),
+            })?;
     }
-    let overrides = overrides
-        .build()
-        .map_err(|e| ScanError::BadExclude { pattern: options.exclude.join(", "), message: e.to_string() })?;
+    let overrides = overrides.build().map_err(|e| ScanError::BadExclude {
+        pattern: options.exclude.join(", "),
+        message: e.to_string(),
+    })?;
 
     // Only ignore files inside the assets dir count: the user's global
     // gitignore or a parent directory's must not change what a build ships.
@@ -93,17 +111,29 @@ pub fn scan(options: &ScanOptions) -> Result<Vec<ScannedFile>, ScanError> {
         if entry.path_is_symlink() {
             check_symlink(&root, path)?;
         }
-        let Some(file_type) = entry.file_type() else { continue };
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
         if file_type.is_dir() {
             continue;
         }
         if !file_type.is_file() {
-            return Err(ScanError::NotRegularFile { path: path.to_owned(), kind: describe(&file_type) });
+            return Err(ScanError::NotRegularFile {
+                path: path.to_owned(),
+                kind: describe(&file_type),
+            });
         }
         let relative = path.strip_prefix(dir).unwrap_or(path);
-        let name = names::asset_name(relative, options.max_name_len)
-            .map_err(|source| ScanError::BadName { path: path.to_owned(), source })?;
-        files.push(ScannedFile { name, path: path.to_owned() });
+        let name = names::asset_name(relative, options.max_name_len).map_err(|source| {
+            ScanError::BadName {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        files.push(ScannedFile {
+            name,
+            path: path.to_owned(),
+        });
     }
     files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     check_collisions(&files)?;
@@ -113,8 +143,14 @@ pub fn scan(options: &ScanOptions) -> Result<Vec<ScannedFile>, ScanError> {
 fn check_symlink(root: &Path, link: &Path) -> Result<(), ScanError> {
     match link.canonicalize() {
         Ok(target) if target.starts_with(root) => Ok(()),
-        Ok(target) => Err(ScanError::SymlinkEscapes { link: link.to_owned(), target }),
-        Err(e) => Err(ScanError::Io { path: link.to_owned(), source: e }),
+        Ok(target) => Err(ScanError::SymlinkEscapes {
+            link: link.to_owned(),
+            target,
+        }),
+        Err(e) => Err(ScanError::Io {
+            path: link.to_owned(),
+            source: e,
+        }),
     }
 }
 
@@ -143,7 +179,9 @@ fn walk_error(dir: &Path, error: ignore::Error) -> ScanError {
                 path.get_or_insert_with(|| p.clone());
                 current = err;
             }
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => current = err,
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                current = err
+            }
             ignore::Error::Loop { child, .. } => return ScanError::SymlinkLoop(child.clone()),
             ignore::Error::Io(io) => {
                 let kind = io.kind();

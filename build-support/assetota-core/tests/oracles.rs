@@ -18,8 +18,14 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         seed ^= seed << 17;
         *b = seed as u8;
     }
-    let text: Vec<u8> = (0..20_000).flat_map(|i| format!("{{\"id\":{i},\"name\":\"sensor-{}\"}},\n", i % 97).into_bytes()).collect();
-    let ramp: Vec<u8> = (0..320u32 * 240).flat_map(|p| (((p % 320) * 31 / 320) as u16 | (((p / 320) * 63 / 240) as u16) << 5).to_le_bytes()).collect();
+    let text: Vec<u8> = (0..20_000)
+        .flat_map(|i| format!("{{\"id\":{i},\"name\":\"sensor-{}\"}},\n", i % 97).into_bytes())
+        .collect();
+    let ramp: Vec<u8> = (0..320u32 * 240)
+        .flat_map(|p| {
+            (((p % 320) * 31 / 320) as u16 | (((p / 320) * 63 / 240) as u16) << 5).to_le_bytes()
+        })
+        .collect();
     vec![
         ("empty", Vec::new()),
         ("one byte", vec![b'x']),
@@ -51,7 +57,11 @@ fn python_raw_deflate_len(data: &[u8], level: u32, wbits: u8) -> u64 {
     let script = format!(
         "import sys,zlib; c=zlib.compressobj({level}, zlib.DEFLATED, -{wbits}, 8); d=sys.stdin.buffer.read(); print(len(c.compress(d)+c.flush()))"
     );
-    String::from_utf8(tool_output("python3", &["-c", &script], data)).unwrap().trim().parse().unwrap()
+    String::from_utf8(tool_output("python3", &["-c", &script], data))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 fn encode(codec: Codec, data: &[u8]) -> Vec<u8> {
@@ -64,7 +74,10 @@ fn encode(codec: Codec, data: &[u8]) -> Vec<u8> {
 fn deflate_size_equals_real_zlib_to_the_byte() {
     for (what, data) in corpus() {
         for (level, wbits) in [(6, 15), (9, 15), (6, 10), (1, 9)] {
-            let codec = Codec::Deflate { level, window_bits: wbits };
+            let codec = Codec::Deflate {
+                level,
+                window_bits: wbits,
+            };
             let ours = codec.encoded_len(&data).unwrap();
             let zlib = python_raw_deflate_len(&data, level, wbits);
             assert_eq!(ours, zlib, "{what}: level {level} window {wbits}");
@@ -76,9 +89,13 @@ fn deflate_size_equals_real_zlib_to_the_byte() {
 fn deflate_output_inflates_back_with_a_second_decoder() {
     for (what, data) in corpus() {
         let packed = encode(PARTICLE_DEFLATE, &data);
-        let unpacked = miniz_oxide::inflate::decompress_to_vec(&packed).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let unpacked = miniz_oxide::inflate::decompress_to_vec(&packed)
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
         assert!(unpacked == data, "{what}: round trip differs");
-        assert_eq!(packed.len() as u64, PARTICLE_DEFLATE.encoded_len(&data).unwrap());
+        assert_eq!(
+            packed.len() as u64,
+            PARTICLE_DEFLATE.encoded_len(&data).unwrap()
+        );
     }
 }
 
@@ -96,11 +113,29 @@ fn xz_output_is_what_the_xz_cli_writes() {
 
 #[test]
 fn xz_dictionary_size_is_honoured() {
-    let (_, data) = corpus().into_iter().find(|(w, _)| *w == "json text").unwrap();
-    let codec = Codec::Xz { preset: 6, dict_size: 64 << 10 };
+    let (_, data) = corpus()
+        .into_iter()
+        .find(|(w, _)| *w == "json text")
+        .unwrap();
+    let codec = Codec::Xz {
+        preset: 6,
+        dict_size: 64 << 10,
+    };
     let ours = encode(codec, &data);
-    let cli = tool_output("xz", &["--format=xz", "--check=crc64", "--lzma2=preset=6,dict=64KiB", "-c"], &data);
-    assert!(ours == cli, "64 KiB dictionary output differs from xz --lzma2=preset=6,dict=64KiB");
+    let cli = tool_output(
+        "xz",
+        &[
+            "--format=xz",
+            "--check=crc64",
+            "--lzma2=preset=6,dict=64KiB",
+            "-c",
+        ],
+        &data,
+    );
+    assert!(
+        ours == cli,
+        "64 KiB dictionary output differs from xz --lzma2=preset=6,dict=64KiB"
+    );
     // A decoder limited to a 64 KiB dictionary's memory can decode it.
     let back = tool_output("xz", &["-d", "-c", "--memlimit=1MiB"], &ours);
     assert!(back == data);
@@ -115,7 +150,12 @@ fn none_is_the_identity() {
 
 fn sha256sum(path: &Path) -> String {
     let out = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -131,6 +171,10 @@ fn measure_file_agrees_with_sha256sum_stat_and_zlib() {
         let m = measure_file(what, &path, PARTICLE_DEFLATE).unwrap();
         assert_eq!(hex(&m.sha256), sha256sum(&path), "{what}");
         assert_eq!(m.size, std::fs::metadata(&path).unwrap().len(), "{what}");
-        assert_eq!(m.compressed_size, python_raw_deflate_len(&data, 6, 15), "{what}");
+        assert_eq!(
+            m.compressed_size,
+            python_raw_deflate_len(&data, 6, 15),
+            "{what}"
+        );
     }
 }

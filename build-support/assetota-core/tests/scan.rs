@@ -2,7 +2,7 @@
 //! symlinks and special files.
 
 use assetota_core::names::NameError;
-use assetota_core::scan::{scan, ScanError, ScanOptions};
+use assetota_core::scan::{ScanError, ScanOptions, scan};
 use std::fs;
 use std::path::Path;
 
@@ -13,7 +13,11 @@ fn write(root: &Path, rel: &str, data: &[u8]) {
 }
 
 fn options(dir: &Path) -> ScanOptions {
-    ScanOptions { dir: dir.to_owned(), exclude: Vec::new(), max_name_len: 255 }
+    ScanOptions {
+        dir: dir.to_owned(),
+        exclude: Vec::new(),
+        max_name_len: 255,
+    }
 }
 
 fn names(dir: &Path, exclude: &[&str]) -> Vec<String> {
@@ -25,16 +29,40 @@ fn names(dir: &Path, exclude: &[&str]) -> Vec<String> {
 #[test]
 fn lists_files_sorted_with_subdirectories_kept() {
     let t = tempfile::tempdir().unwrap();
-    for rel in ["z.bin", "a.png", "fonts/small.bin", "fonts/big/huge.bin", "B.json"] {
+    for rel in [
+        "z.bin",
+        "a.png",
+        "fonts/small.bin",
+        "fonts/big/huge.bin",
+        "B.json",
+    ] {
         write(t.path(), rel, b"x");
     }
-    assert_eq!(names(t.path(), &[]), ["B.json", "a.png", "fonts/big/huge.bin", "fonts/small.bin", "z.bin"]);
+    assert_eq!(
+        names(t.path(), &[]),
+        [
+            "B.json",
+            "a.png",
+            "fonts/big/huge.bin",
+            "fonts/small.bin",
+            "z.bin"
+        ]
+    );
 }
 
 #[test]
 fn skips_hidden_files_and_os_junk() {
     let t = tempfile::tempdir().unwrap();
-    for rel in ["keep.txt", ".hidden", ".git/config", ".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX/keep.txt", "sub/.DS_Store"] {
+    for rel in [
+        "keep.txt",
+        ".hidden",
+        ".git/config",
+        ".DS_Store",
+        "Thumbs.db",
+        "desktop.ini",
+        "__MACOSX/keep.txt",
+        "sub/.DS_Store",
+    ] {
         write(t.path(), rel, b"x");
     }
     assert_eq!(names(t.path(), &[]), ["keep.txt"]);
@@ -43,11 +71,22 @@ fn skips_hidden_files_and_os_junk() {
 #[test]
 fn honours_gitignore_assetotaignore_and_exclude_without_a_git_repo() {
     let t = tempfile::tempdir().unwrap();
-    for rel in ["a.png", "a.psd", "notes.md", "raw/x.wav", "raw/keep.wav", "sub/tmp.bak"] {
+    for rel in [
+        "a.png",
+        "a.psd",
+        "notes.md",
+        "raw/x.wav",
+        "raw/keep.wav",
+        "sub/tmp.bak",
+    ] {
         write(t.path(), rel, b"x");
     }
     write(t.path(), ".gitignore", b"*.psd\n");
-    write(t.path(), ".assetotaignore", b"notes.md\nraw/*\n!raw/keep.wav\n");
+    write(
+        t.path(),
+        ".assetotaignore",
+        b"notes.md\nraw/*\n!raw/keep.wav\n",
+    );
     assert_eq!(names(t.path(), &["*.bak"]), ["a.png", "raw/keep.wav"]);
 }
 
@@ -63,7 +102,10 @@ fn missing_directory_and_file_instead_of_directory() {
     let missing = t.path().join("assets");
     let e = scan(&options(&missing)).unwrap_err();
     assert!(matches!(e, ScanError::DirMissing(_)));
-    assert!(e.to_string().contains(&missing.display().to_string()) && e.to_string().contains("create it"));
+    assert!(
+        e.to_string().contains(&missing.display().to_string())
+            && e.to_string().contains("create it")
+    );
 
     write(t.path(), "file", b"x");
     let e = scan(&options(&t.path().join("file"))).unwrap_err();
@@ -94,13 +136,31 @@ fn name_error(rel: &str) -> NameError {
 #[test]
 fn every_name_rule_is_enforced_on_disk() {
     assert!(matches!(name_error("a\u{1}b"), NameError::ControlChar(1)));
-    assert!(matches!(name_error("bad:name"), NameError::NotPortable(':')));
-    assert!(matches!(name_error("back\\slash"), NameError::NotPortable('\\')));
-    assert!(matches!(name_error("CON.txt"), NameError::WindowsReserved(_)));
-    assert!(matches!(name_error("sub/lpt1"), NameError::WindowsReserved(_)));
-    assert!(matches!(name_error("trailing."), NameError::TrailingDotOrSpace(_)));
+    assert!(matches!(
+        name_error("bad:name"),
+        NameError::NotPortable(':')
+    ));
+    assert!(matches!(
+        name_error("back\\slash"),
+        NameError::NotPortable('\\')
+    ));
+    assert!(matches!(
+        name_error("CON.txt"),
+        NameError::WindowsReserved(_)
+    ));
+    assert!(matches!(
+        name_error("sub/lpt1"),
+        NameError::WindowsReserved(_)
+    ));
+    assert!(matches!(
+        name_error("trailing."),
+        NameError::TrailingDotOrSpace(_)
+    ));
     let deep = format!("{}/{}", "d".repeat(200), "f".repeat(60));
-    assert!(matches!(name_error(&deep), NameError::TooLong { len: 261, max: 255 }));
+    assert!(matches!(
+        name_error(&deep),
+        NameError::TooLong { len: 261, max: 255 }
+    ));
 }
 
 #[cfg(unix)]
@@ -108,9 +168,22 @@ fn every_name_rule_is_enforced_on_disk() {
 fn non_utf8_name_is_rejected_naming_the_file() {
     use std::os::unix::ffi::OsStrExt;
     let t = tempfile::tempdir().unwrap();
-    fs::write(t.path().join(std::ffi::OsStr::from_bytes(b"bad\xff.bin")), b"x").unwrap();
+    fs::write(
+        t.path().join(std::ffi::OsStr::from_bytes(b"bad\xff.bin")),
+        b"x",
+    )
+    .unwrap();
     let e = scan(&options(t.path())).unwrap_err();
-    assert!(matches!(e, ScanError::BadName { source: NameError::NotUtf8, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ScanError::BadName {
+                source: NameError::NotUtf8,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("bad\u{fffd}.bin"), "{e}");
 }
 
@@ -120,7 +193,13 @@ fn platform_name_limit_applies() {
     write(t.path(), "twelve_bytes", b"x");
     let mut o = options(t.path());
     o.max_name_len = 11;
-    assert!(matches!(scan(&o).unwrap_err(), ScanError::BadName { source: NameError::TooLong { len: 12, max: 11 }, .. }));
+    assert!(matches!(
+        scan(&o).unwrap_err(),
+        ScanError::BadName {
+            source: NameError::TooLong { len: 12, max: 11 },
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -130,16 +209,27 @@ fn names_equal_after_case_folding_collide() {
     write(t.path(), "logo.png", b"b");
     let e = scan(&options(t.path())).unwrap_err();
     match &e {
-        ScanError::NameCollision { case_only: true, .. } => {}
+        ScanError::NameCollision {
+            case_only: true, ..
+        } => {}
         other => panic!("{other}"),
     }
     let msg = e.to_string();
-    assert!(msg.contains("Logo.PNG") && msg.contains("logo.png") && msg.contains("rename"), "{msg}");
+    assert!(
+        msg.contains("Logo.PNG") && msg.contains("logo.png") && msg.contains("rename"),
+        "{msg}"
+    );
     // Full Unicode folding, not just ASCII: ß folds to ss.
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "STRASSE.txt", b"a");
     write(t.path(), "straße.txt", b"b");
-    assert!(matches!(scan(&options(t.path())).unwrap_err(), ScanError::NameCollision { case_only: true, .. }));
+    assert!(matches!(
+        scan(&options(t.path())).unwrap_err(),
+        ScanError::NameCollision {
+            case_only: true,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -148,7 +238,16 @@ fn nfc_and_nfd_spellings_collide() {
     write(t.path(), "caf\u{e9}.txt", b"a");
     write(t.path(), "cafe\u{301}.txt", b"b");
     let e = scan(&options(t.path())).unwrap_err();
-    assert!(matches!(e, ScanError::NameCollision { case_only: false, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ScanError::NameCollision {
+                case_only: false,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("NFC"), "{e}");
 }
 
@@ -170,7 +269,10 @@ mod unix {
         write(t.path(), "real/a.bin", b"x");
         symlink(t.path().join("real/a.bin"), t.path().join("alias.bin")).unwrap();
         symlink("real", t.path().join("linkdir")).unwrap();
-        assert_eq!(names(t.path(), &[]), ["alias.bin", "linkdir/a.bin", "real/a.bin"]);
+        assert_eq!(
+            names(t.path(), &[]),
+            ["alias.bin", "linkdir/a.bin", "real/a.bin"]
+        );
     }
 
     #[test]
@@ -184,7 +286,10 @@ mod unix {
         assert!(e.to_string().contains("outside the assets directory"));
         let t = tempfile::tempdir().unwrap();
         symlink(outside.path(), t.path().join("d")).unwrap();
-        assert!(matches!(scan(&options(t.path())).unwrap_err(), ScanError::SymlinkEscapes { .. }));
+        assert!(matches!(
+            scan(&options(t.path())).unwrap_err(),
+            ScanError::SymlinkEscapes { .. }
+        ));
     }
 
     #[test]
@@ -208,10 +313,16 @@ mod unix {
     fn fifo_is_not_an_asset() {
         let t = tempfile::tempdir().unwrap();
         let fifo = t.path().join("pipe");
-        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
         assert!(status.success());
         let e = scan(&options(t.path())).unwrap_err();
-        assert!(matches!(e, ScanError::NotRegularFile { kind: "a FIFO", .. }), "{e}");
+        assert!(
+            matches!(e, ScanError::NotRegularFile { kind: "a FIFO", .. }),
+            "{e}"
+        );
         assert!(e.to_string().contains("pipe"));
     }
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The full test suite. Installs what it needs (idempotently), then runs:
+# formatting and lints, every workspace test, the MSRV checks, the no_std
+# runtime on a real Cortex-M target, and each fuzz target for a while.
+#
+#   scripts/test.sh            everything
+#   FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+MSRV_CORE=1.89.0   # build-support crates (rust-version in Cargo.toml)
+MSRV_CLI=1.91.0    # cargo-assetota (cargo_metadata 0.23 needs 1.91)
+BARE_TARGETS=(thumbv7m-none-eabi)
+
+step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
+
+# --- prerequisites -----------------------------------------------------------
+step "prerequisites"
+need_apt=()
+for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm; do
+    command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
+done
+if ((${#need_apt[@]})); then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+    else
+        echo "missing: ${need_apt[*]} (install them with apt-get as root)" >&2
+        exit 1
+    fi
+fi
+installed_targets=$(rustup target list --installed)
+for target in "${BARE_TARGETS[@]}"; do
+    grep -qx "$target" <<<"$installed_targets" || rustup target add "$target"
+done
+toolchains=$(rustup toolchain list)
+for tc in "$MSRV_CORE" "$MSRV_CLI"; do
+    grep -q "^$tc" <<<"$toolchains" || rustup toolchain install "$tc" --profile minimal
+done
+if [ "$FUZZ_SECONDS" != 0 ]; then
+    grep -q '^nightly' <<<"$toolchains" || rustup toolchain install nightly --profile minimal
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+fi
+
+# --- checks ------------------------------------------------------------------
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "no_std runtime on ${BARE_TARGETS[*]}"
+for target in "${BARE_TARGETS[@]}"; do
+    cargo build -p assetota --target "$target" --quiet
+done
+
+step "MSRV $MSRV_CORE: build-support crates and examples/hello"
+cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build -p hello
+step "MSRV $MSRV_CLI: cargo-assetota"
+cargo "+$MSRV_CLI" check --quiet -p cargo-assetota
+
+if [ "$FUZZ_SECONDS" != 0 ]; then
+    for target in $(cd fuzz && cargo +nightly fuzz list); do
+        step "fuzz $target for ${FUZZ_SECONDS}s"
+        corpus="$PWD/fuzz/corpus/$target"
+        mkdir -p "$corpus"
+        (cd fuzz && cargo +nightly fuzz run "$target" "$corpus" "$PWD/seeds/$target" -- \
+            -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 2>&1 | tail -n 12)
+    done
+fi
+
+step "all checks passed"

@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
 /// Rewrites the CRC trailer where the total length field says it is, if that is inside
 /// the buffer. The CRC is computed here bitwise, independently of the crate.
 fn fix_crc(b: &mut [u8]) -> bool {
-    let Some(total) = b.get(8..12).map(|t| u32::from_le_bytes(t.try_into().unwrap()) as usize) else {
+    let Some(total) = b
+        .get(8..12)
+        .map(|t| u32::from_le_bytes(t.try_into().unwrap()) as usize)
+    else {
         return false;
     };
     if total < 4 || total > b.len() {
@@ -38,7 +41,11 @@ fn fix_crc(b: &mut [u8]) -> bool {
     for &byte in &b[..total - 4] {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     b[total - 4..total].copy_from_slice(&(!crc).to_le_bytes());
@@ -60,7 +67,10 @@ fn exercise(m: &Manifest<'_>, data: &[u8]) {
         assert_eq!(m.get(a.name()), Some(a));
         assert!(prev.is_none_or(|p| p.as_bytes() < a.name().as_bytes()));
         assert!(a.stored_size() >= a.compressed_size());
-        assert_eq!(Codec::from_parts(a.codec().id(), a.codec().param()), Some(a.codec()));
+        assert_eq!(
+            Codec::from_parts(a.codec().id(), a.codec().param()),
+            Some(a.codec())
+        );
         prev = Some(a.name());
         if let Some(slot) = stored.get_mut(i) {
             // Even slots hold the asset as is, odd ones a stale copy.

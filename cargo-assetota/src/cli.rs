@@ -1,0 +1,349 @@
+//! The command line (DESIGN §7).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::shell::ColorChoice;
+
+/// Runs as `cargo assetota …`; cargo passes `assetota` as the first argument.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap_cargo_styles())]
+pub enum CargoCli {
+    Assetota(Cli),
+}
+
+/// Ship firmware assets over the air next to the code.
+#[derive(Debug, Args)]
+#[command(version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Coloring: auto, always, never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", env = "CARGO_TERM_COLOR", default_value = "auto")]
+    pub color: ColorChoice,
+
+    /// Use verbose output (also passed to cargo)
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print no status messages (also passed to cargo)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build through cargo, check the embedded manifest and write the bundle
+    Build(BuildArgs),
+    /// Report what the assets cost on a platform, or which platforms they fit
+    Size(SizeArgs),
+    /// Show the manifest of an ELF, a flat image or a bundle
+    Inspect(InspectArgs),
+    /// Check that a bundle's firmware, manifest.json and assets agree and fit
+    Verify(VerifyArgs),
+    /// What an OTA update must send to go from OLD to NEW
+    Diff(DiffArgs),
+    /// Bundle a prebuilt firmware ELF with its assets directory
+    Bundle(BundleArgs),
+    /// List the built-in and configured platforms
+    Platforms(PlatformsArgs),
+    /// Set up assets in an existing package (Cargo.toml, build.rs, assets dir)
+    Init(InitArgs),
+    /// Create a new firmware package with assets from a template
+    New(NewArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+/// The firmware image stored in the bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    /// Flat binary of the loadable sections (what `objcopy -O binary` writes)
+    Bin,
+    /// The ELF file itself
+    Elf,
+}
+
+impl ImageFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageFormat::Bin => "bin",
+            ImageFormat::Elf => "elf",
+        }
+    }
+}
+
+/// Package selection shared by the commands that read Cargo.toml.
+#[derive(Debug, Clone, Args, Default)]
+pub struct PackageArgs {
+    /// Package to work on (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub package: Vec<String>,
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Budget against this platform (sets ASSETOTA_PLATFORM for the build)
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// Write the bundle here instead of beside the binary
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format of the report on stdout
+    #[arg(long, value_enum, value_name = "FMT", default_value = "human")]
+    pub message_format: MessageFormat,
+    /// Firmware image in the bundle [default: bin for `*-none*` targets, elf otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<ImageFormat>,
+    #[command(flatten)]
+    pub cargo: CargoBuildFlags,
+}
+
+/// `cargo build` flags passed through unchanged.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Cargo build options")]
+pub struct CargoBuildFlags {
+    /// Build with the release profile
+    #[arg(short = 'r', long)]
+    pub release: bool,
+    /// Build with the given profile
+    #[arg(long, value_name = "PROFILE-NAME")]
+    pub profile: Option<String>,
+    /// Build for the target triple
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Directory for all generated artifacts
+    #[arg(long, value_name = "DIRECTORY")]
+    pub target_dir: Option<PathBuf>,
+    /// Package to build (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub package: Vec<String>,
+    /// Build all workspace members
+    #[arg(long)]
+    pub workspace: bool,
+    /// Build only this binary (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub bin: Vec<String>,
+    /// Features to activate
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Activate all features
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not activate the `default` feature
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Number of parallel jobs
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<String>,
+    /// Assert that Cargo.lock will remain unchanged
+    #[arg(long)]
+    pub locked: bool,
+    /// Run without accessing the network
+    #[arg(long)]
+    pub offline: bool,
+    /// Equivalent to --locked and --offline
+    #[arg(long)]
+    pub frozen: bool,
+    /// Further arguments for `cargo build`
+    #[arg(last = true, value_name = "CARGO_ARGS")]
+    pub extra: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// Budget against this platform instead of the configured one
+    #[arg(long, value_name = "NAME", conflicts_with = "all_platforms")]
+    pub platform: Option<String>,
+    /// Show which platforms the assets fit
+    #[arg(long)]
+    pub all_platforms: bool,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Also check this firmware image against a partition-table platform's app and OTA partitions
+    #[arg(long, value_name = "FILE")]
+    pub firmware: Option<PathBuf>,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// An ELF, a flat image or a bundle
+    pub file: PathBuf,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The `.assetota.zip` bundle
+    pub bundle: PathBuf,
+    /// Check the limits of this built-in platform instead of the ones recorded in the bundle
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// Print the result as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// What the device runs now (bundle, ELF or flat image)
+    pub old: PathBuf,
+    /// What it should run (bundle, ELF or flat image)
+    pub new: PathBuf,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The prebuilt firmware ELF
+    pub firmware: PathBuf,
+    /// The assets directory the firmware was built with
+    #[arg(long, value_name = "DIR")]
+    pub assets: PathBuf,
+    /// Platform to budget against [default: the one recorded in the firmware]
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// Where to write the bundle [default: FIRMWARE.assetota.zip]
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Firmware image in the bundle [default: bin for bare-metal ELFs, elf otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<ImageFormat>,
+    /// Target triple recorded in the bundle
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Package name recorded in the bundle [default: the firmware's file name]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Package version recorded in the bundle
+    #[arg(long = "package-version", value_name = "VERSION", default_value = "0.0.0")]
+    pub package_version: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PlatformsArgs {
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Assets directory, relative to the package
+    #[arg(long, default_value = "assets")]
+    pub dir: String,
+    /// Platform to budget against
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// Path to the package's Cargo.toml
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Template {
+    /// A program for the host (Linux, macOS, Windows)
+    Host,
+    /// Bare-metal Cortex-M firmware (thumbv7m-none-eabi) with a flat image
+    CortexM,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Directory to create
+    pub path: PathBuf,
+    /// Which project to start from
+    #[arg(long, value_enum, default_value = "host")]
+    pub template: Template,
+    /// Package name [default: the directory's name]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Platform to budget against
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+}
+
+/// Parses the process arguments whether run as `cargo assetota …` or as
+/// `cargo-assetota …`.
+pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_none_or(|a| a != "assetota") {
+        args.insert(1.min(args.len()), OsString::from("assetota"));
+    }
+    CargoCli::try_parse_from(args).map(|CargoCli::Assetota(cli)| cli)
+}
+
+const fn clap_cargo_styles() -> clap::builder::Styles {
+    use anstyle::{AnsiColor, Effects};
+    clap::builder::Styles::styled()
+        .header(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .usage(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .literal(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+        .placeholder(AnsiColor::Cyan.on_default())
+        .error(AnsiColor::Red.on_default().effects(Effects::BOLD))
+        .valid(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+        .invalid(AnsiColor::Yellow.on_default().effects(Effects::BOLD))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        parse_from(args.iter().map(OsString::from)).unwrap()
+    }
+
+    #[test]
+    fn runs_as_cargo_subcommand_and_directly() {
+        let via_cargo = parse(&["cargo-assetota", "assetota", "size", "--json"]);
+        let direct = parse(&["cargo-assetota", "size", "--json"]);
+        assert!(matches!(via_cargo.command, Command::Size(SizeArgs { json: true, .. })));
+        assert!(matches!(direct.command, Command::Size(SizeArgs { json: true, .. })));
+    }
+
+    #[test]
+    fn cargo_flags_pass_through() {
+        let cli = parse(&["cargo-assetota", "build", "--release", "--target", "thumbv7m-none-eabi", "-p", "fw", "--bin", "a", "--", "--timings"]);
+        let Command::Build(b) = cli.command else { panic!() };
+        assert!(b.cargo.release);
+        assert_eq!(b.cargo.target.as_deref(), Some("thumbv7m-none-eabi"));
+        assert_eq!(b.cargo.package, ["fw"]);
+        assert_eq!(b.cargo.bin, ["a"]);
+        assert_eq!(b.cargo.extra, [OsString::from("--timings")]);
+    }
+
+    #[test]
+    fn platform_and_all_platforms_conflict() {
+        let err = parse_from(["x", "size", "--platform", "p2", "--all-platforms"].map(OsString::from)).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        CargoCli::command().debug_assert();
+    }
+}

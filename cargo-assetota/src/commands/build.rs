@@ -1,0 +1,207 @@
+//! `cargo assetota build`: cargo build, then for every binary of an opted-in
+//! package: read the manifest back out of the ELF, refuse a stale build, write
+//! the firmware image and the bundle, and report.
+
+use std::path::{Path, PathBuf};
+
+use assetota_core::Config;
+use assetota_core::bytesize::Bytes;
+use serde::Serialize;
+
+use crate::bundle::PackageJson;
+use crate::cargo::{self, BuiltBinary};
+use crate::cli::{BuildArgs, ImageFormat, MessageFormat};
+use crate::elf::ElfFile;
+use crate::error::{Error, Result};
+use crate::report::{self, platform_name};
+use crate::shell::{BarProgress, Shell};
+use crate::{firmware, stale};
+
+use super::{bundle, display_path, platform_override};
+
+/// The `--message-format json` line for one bundle.
+#[derive(Serialize)]
+struct BundleMessage<'a> {
+    reason: &'static str,
+    package: &'a PackageJson,
+    bin: &'a str,
+    target: &'a str,
+    profile: &'a str,
+    platform: Option<String>,
+    bundle: String,
+    executable: String,
+    firmware: FirmwareMessage<'a>,
+    assets: usize,
+    total_size: u64,
+    total_storage_size: u64,
+    limit_total: Option<u64>,
+    limit_single: Option<u64>,
+    fits: bool,
+}
+
+#[derive(Serialize)]
+struct FirmwareMessage<'a> {
+    file: &'a str,
+    path: Option<String>,
+    format: &'a str,
+    size: u64,
+    sha256: &'a str,
+    manifest_offset: u64,
+}
+
+pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
+    let json = args.message_format == MessageFormat::Json;
+    shell.set_json(json);
+    let metadata = cargo::metadata(args.cargo.manifest_path.as_deref())?;
+
+    // Refuse before building what could never give a bundle.
+    for name in &args.cargo.package {
+        let package = metadata
+            .workspace_packages()
+            .into_iter()
+            .find(|p| p.name.as_str() == name)
+            .ok_or_else(|| Error::UnknownPackage(name.clone()))?;
+        if !cargo::opted_in(package) {
+            return Err(cargo::not_opted_in(package));
+        }
+    }
+    if args.cargo.package.is_empty() && !args.cargo.workspace {
+        if let Some(root) = metadata.root_package() {
+            if !cargo::opted_in(root) {
+                return Err(cargo::not_opted_in(root));
+            }
+        } else if !metadata.workspace_default_packages().iter().any(|p| cargo::opted_in(p)) {
+            return Err(Error::NoOptedInPackage(metadata.workspace_root.clone().into()));
+        }
+    }
+
+    let over = platform_override(args.platform.as_deref());
+    let mut envs = Vec::new();
+    if let Some(p) = &args.platform {
+        envs.push((assetota_core::config::PLATFORM_ENV, p.as_str()));
+    }
+    let cargo_args = cargo::build_args(&args.cargo, shell.is_verbose(), shell.verbosity() == crate::shell::Verbosity::Quiet);
+    let built = cargo::build(&cargo_args, &envs)?;
+
+    let members = metadata.workspace_packages();
+    for b in &built {
+        if let Some(p) = members.iter().find(|p| p.id == b.package_id && !cargo::opted_in(p)) {
+            shell.note(format_args!("skipping binary `{}`: package `{}` has no [package.metadata.assetota] table", b.bin, p.name));
+        }
+    }
+    let selected: Vec<(&BuiltBinary, &cargo_metadata::Package)> = built
+        .iter()
+        .filter_map(|b| members.iter().find(|p| p.id == b.package_id).map(|p| (b, *p)))
+        .filter(|(_, p)| cargo::opted_in(p))
+        .collect();
+    if selected.is_empty() {
+        return Err(Error::NoBinary(built.iter().map(|b| b.bin.clone()).collect()));
+    }
+    if let Some(out) = &args.out
+        && selected.len() > 1
+    {
+        return Err(Error::OutWithManyBundles { count: selected.len(), path: out.clone() });
+    }
+
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let target_dir = match &args.cargo.target_dir {
+        Some(dir) => cwd.join(dir),
+        None => metadata.target_directory.clone().into_std_path_buf(),
+    };
+    let mut host = None;
+    for (binary, package) in selected {
+        let (triple, profile) = triple_and_profile(&binary.executable, &target_dir, args.cargo.target.as_deref(), &mut host);
+        let config = Config::load(package.manifest_path.as_std_path())?.ok_or_else(|| cargo::not_opted_in(package))?;
+        let platform = config.resolve_platform(over.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
+
+        let path = &binary.executable;
+        let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        let elf = ElfFile::parse(path, &bytes)?;
+        let located = elf.locate_manifest(path)?;
+        let manifest = firmware::decode(path, &bytes, &located)?;
+
+        let bar = shell.progress("Checking", 0);
+        let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
+        let changes = stale::compare(&manifest, &budget);
+        if !changes.is_empty() {
+            return Err(Error::Stale { bin: binary.bin.clone(), dir: config.dir.clone(), changes });
+        }
+        shell.status(
+            "Checked",
+            format_args!("{} asset{} of `{}` match the manifest in `{}` ({})", budget.assets.len(), if budget.assets.len() == 1 { "" } else { "s" }, package.name, binary.bin, located.found_by),
+        );
+        bundle::check_budget(shell, &package.name, &budget)?;
+
+        let format = args.format.unwrap_or(if triple.contains("-none") { ImageFormat::Bin } else { ImageFormat::Elf });
+        let out = args.out.clone().map(|o| cwd.join(o)).unwrap_or_else(|| path.with_file_name(format!("{}.assetota.zip", binary.bin)));
+        let package_json = PackageJson { name: package.name.to_string(), version: package.version.to_string() };
+        let written = bundle::write(bundle::Job {
+            package: package_json.clone(),
+            bin: Some(binary.bin.clone()),
+            target: Some(triple.clone()),
+            profile: Some(profile.clone()),
+            elf: &elf,
+            elf_path: path,
+            located: &located,
+            budget: &budget,
+            format,
+            out: out.clone(),
+            write_image_to: Some(path.with_file_name(format!("{}.bin", binary.bin))),
+        })?;
+
+        if json {
+            let fw = &written.manifest.firmware;
+            shell.print_json_line(&BundleMessage {
+                reason: "assetota-bundle",
+                package: &package_json,
+                bin: &binary.bin,
+                target: &triple,
+                profile: &profile,
+                platform: platform_name(&budget.platform),
+                bundle: out.display().to_string(),
+                executable: path.display().to_string(),
+                firmware: FirmwareMessage {
+                    file: &fw.file,
+                    path: written.image_path.as_ref().map(|p| p.display().to_string()),
+                    format: &fw.format,
+                    size: fw.size,
+                    sha256: &fw.sha256,
+                    manifest_offset: fw.manifest_offset,
+                },
+                assets: budget.assets.len(),
+                total_size: budget.total_size,
+                total_storage_size: budget.total_storage_size,
+                limit_total: budget.limit_total,
+                limit_single: budget.limit_single,
+                fits: written.manifest.fits,
+            });
+        }
+        bundle::show_firmware_check(shell, written.firmware_check.as_ref());
+        shell.status("Budget", report::budget_line(&budget));
+        if let Some(image) = &written.image_path {
+            shell.verbose("Image", format_args!("{} ({} flat binary)", display_path(image), Bytes(written.image_len)));
+        }
+        shell.status("Bundled", format_args!("{} ({} {} firmware, {})", display_path(&out), triple, format.as_str(), Bytes(written.image_len)));
+    }
+    Ok(())
+}
+
+/// The target triple and profile directory of an artifact, from where cargo put
+/// it: `<target-dir>/<profile>/<bin>` on the host, `<target-dir>/<triple>/<profile>/<bin>`
+/// otherwise (which also covers a target set in `.cargo/config.toml`).
+fn triple_and_profile(exe: &Path, target_dir: &Path, flag: Option<&str>, host: &mut Option<String>) -> (String, String) {
+    let profile_dir = exe.parent().unwrap_or(Path::new(""));
+    let profile = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let above = profile_dir.parent().map(PathBuf::from).unwrap_or_default();
+    let same = |a: &Path, b: &Path| a == b || (a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a)));
+    if !same(&above, target_dir) && same(above.parent().unwrap_or(Path::new("")), target_dir) {
+        if let Some(name) = above.file_name() {
+            return (name.to_string_lossy().into_owned(), profile);
+        }
+    }
+    if let Some(t) = flag {
+        return (t.trim_end_matches(".json").to_owned(), profile);
+    }
+    let triple = host.get_or_insert_with(|| cargo::host_triple().unwrap_or_else(|| "unknown".into())).clone();
+    (triple, profile)
+}

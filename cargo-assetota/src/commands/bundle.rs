@@ -1,0 +1,201 @@
+//! `cargo assetota bundle FIRMWARE --assets DIR`, and the bundle writing that
+//! `build` shares with it.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use assetota_core::{Budget, Config, Verdict};
+
+use crate::bundle::{self, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson};
+use crate::cli::{BundleArgs, ImageFormat};
+use crate::elf::{ElfFile, Located};
+use crate::error::{Error, Result};
+use crate::report::{self, FirmwareCheck, platform_name};
+use crate::shell::{BarProgress, Shell};
+use crate::{firmware, stale};
+
+use super::display_path;
+
+/// Everything a bundle is made of.
+pub struct Job<'a> {
+    pub package: PackageJson,
+    pub bin: Option<String>,
+    pub target: Option<String>,
+    pub profile: Option<String>,
+    pub elf: &'a ElfFile<'a>,
+    pub elf_path: &'a Path,
+    pub located: &'a Located,
+    pub budget: &'a Budget,
+    pub format: ImageFormat,
+    pub out: PathBuf,
+    /// Also write the flat image here (beside the ELF, as `objcopy` would).
+    pub write_image_to: Option<PathBuf>,
+}
+
+/// What was written.
+pub struct Written {
+    pub manifest: BundleManifest,
+    pub image_len: u64,
+    pub image_path: Option<PathBuf>,
+    pub firmware_check: Option<FirmwareCheck>,
+}
+
+pub fn write(job: Job<'_>) -> Result<Written> {
+    let (image, manifest_offset, load_address): (Cow<'_, [u8]>, u64, Option<u64>) = match job.format {
+        ImageFormat::Elf => (Cow::Borrowed(job.elf.bytes), job.located.offset as u64, None),
+        ImageFormat::Bin => {
+            let flat = job.elf.flat_image();
+            let offset = flat.image_offset(job.located.offset as u64).ok_or_else(|| Error::BadElf {
+                path: job.elf_path.to_owned(),
+                detail: "the manifest is not in a loadable section, so the device cannot read it from a flat image; keep `.assetota` in a region that is loaded (e.g. `> FLASH`)".into(),
+            })?;
+            (Cow::Owned(flat.bytes), offset, Some(flat.base_address))
+        }
+    };
+    // The offset recorded must lead to the same manifest in the stored image.
+    let manifest = firmware::decode(job.elf_path, &image, &Located { offset: manifest_offset as usize, ..job.located.clone() })?;
+    let manifest_size = manifest.byte_len() as u64;
+
+    let firmware_file = format!("{}.{}", job.bin.as_deref().unwrap_or(&job.package.name), job.format.as_str());
+    let budget = job.budget;
+    let platform = &budget.platform;
+    let firmware_check = FirmwareCheck::run(platform, &image);
+    if let Some(check) = &firmware_check
+        && !check.fits
+    {
+        return Err(Error::FirmwareTooBig { file: job.elf_path.to_owned(), platform: platform.name.clone(), problems: check.problems() });
+    }
+    let bundle_manifest = BundleManifest {
+        format: bundle::FORMAT,
+        generator: format!("cargo-assetota {}", env!("CARGO_PKG_VERSION")),
+        package: job.package,
+        bin: job.bin,
+        target: job.target,
+        profile: job.profile,
+        platform: platform_name(platform),
+        storage: StorageJson::from_platform(platform),
+        codec: CodecJson::from_codec(platform.codec),
+        firmware: FirmwareJson {
+            file: firmware_file.clone(),
+            format: job.format.as_str().into(),
+            size: image.len() as u64,
+            sha256: bundle::sha256_hex(&image),
+            manifest_offset,
+            manifest_size,
+            load_address,
+        },
+        assets: bundle::assets_json(budget),
+        total_size: budget.total_size,
+        total_storage_size: budget.total_storage_size,
+        fits: budget.fits() && firmware_check.as_ref().is_none_or(|c| c.fits),
+    };
+
+    let mut entries = vec![];
+    for (asset, json) in budget.assets.iter().zip(&bundle_manifest.assets) {
+        let bytes = bundle::read_asset(&asset.measured.path, &json.name, json.size, &json.sha256)?;
+        entries.push(Entry { name: json.file.clone(), bytes: bytes.into() });
+    }
+    let image_len = image.len() as u64;
+    let image_path = match (&job.write_image_to, job.format) {
+        (Some(path), ImageFormat::Bin) => {
+            super::write_atomically(path, &image)?;
+            Some(path.clone())
+        }
+        _ => None,
+    };
+    entries.push(Entry { name: firmware_file, bytes: image });
+    bundle::write(&job.out, &bundle_manifest, entries)?;
+    Ok(Written { manifest: bundle_manifest, image_len, image_path, firmware_check })
+}
+
+pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
+    let path = &args.firmware;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let elf = ElfFile::parse(path, &bytes)?;
+    let located = elf.locate_manifest(path)?;
+    let manifest = firmware::decode(path, &bytes, &located)?;
+
+    let mut platform = match (&args.platform, manifest.platform()) {
+        (Some(name), _) => super::builtin_platform(name)?,
+        (None, Some(name)) => super::builtin_platform(name).map_err(|_| Error::UnknownPlatform {
+            name: name.to_owned(),
+            known: assetota_core::platform::builtin_names().into_iter().map(str::to_owned).collect(),
+        })?,
+        (None, None) => assetota_core::platform::unconstrained(assetota_core::codec::PARTICLE_DEFLATE),
+    };
+    // The codec the firmware was built with, as far as the manifest records it.
+    if let Some(first) = manifest.iter().next() {
+        platform.codec = match first.codec() {
+            assetota::Codec::None => assetota_core::Codec::None,
+            assetota::Codec::Deflate { window_bits } => match platform.codec {
+                assetota_core::Codec::Deflate { level, .. } => assetota_core::Codec::Deflate { level, window_bits },
+                _ => assetota_core::Codec::Deflate { level: 6, window_bits },
+            },
+            assetota::Codec::Xz { dict_log2 } => match platform.codec {
+                assetota_core::Codec::Xz { preset, .. } => assetota_core::Codec::Xz { preset, dict_size: 1 << dict_log2 },
+                _ => assetota_core::Codec::Xz { preset: 6, dict_size: 1 << dict_log2 },
+            },
+        };
+    }
+    let config = Config {
+        manifest_path: path.clone(),
+        dir: args.assets.clone(),
+        platform: None,
+        codec: None,
+        exclude: Vec::new(),
+        custom_platforms: Vec::new(),
+        inputs: Vec::new(),
+    };
+    let bar = shell.progress("Measuring", 0);
+    let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
+    let changes = stale::compare(&manifest, &budget);
+    let bin = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "firmware".into());
+    if !changes.is_empty() {
+        return Err(Error::Stale { bin: display_path(path), dir: args.assets.clone(), changes });
+    }
+    shell.status("Checked", format_args!("{} assets in `{}` match the manifest in `{}`", budget.assets.len(), display_path(&args.assets), display_path(path)));
+    check_budget(shell, &bin, &budget)?;
+
+    let format = args.format.unwrap_or(if elf.is_bare_metal() { ImageFormat::Bin } else { ImageFormat::Elf });
+    let out = args.out.clone().unwrap_or_else(|| path.with_file_name(format!("{bin}.assetota.zip")));
+    let written = write(Job {
+        package: PackageJson { name: args.name.clone().unwrap_or_else(|| bin.clone()), version: args.package_version.clone() },
+        bin: Some(bin),
+        target: args.target.clone(),
+        profile: None,
+        elf: &elf,
+        elf_path: path,
+        located: &located,
+        budget: &budget,
+        format,
+        out: out.clone(),
+        write_image_to: None,
+    })?;
+    show_firmware_check(shell, written.firmware_check.as_ref());
+    shell.status("Budget", report::budget_line(&budget));
+    shell.status("Bundled", format_args!("{} ({} firmware image, {})", display_path(&out), format.as_str(), assetota_core::bytesize::Bytes(written.image_len)));
+    Ok(())
+}
+
+/// Near-limit findings are warnings; over-limit ones fail with exit 3.
+pub fn check_budget(shell: &mut Shell, package: &str, budget: &Budget) -> Result<()> {
+    let platform = &budget.platform.name;
+    let mut over = Vec::new();
+    for f in budget.findings() {
+        match f.verdict() {
+            Verdict::Over => over.push(f.message(platform)),
+            _ => shell.warn(f.message(platform)),
+        }
+    }
+    if !over.is_empty() {
+        return Err(Error::OverBudget { package: package.to_owned(), platform: platform.clone(), findings: over });
+    }
+    Ok(())
+}
+
+/// The result of the partition check of platforms defined by a partition table.
+pub fn show_firmware_check(shell: &mut Shell, check: Option<&FirmwareCheck>) {
+    if let Some(check) = check {
+        shell.status("Firmware", check.summary());
+    }
+}

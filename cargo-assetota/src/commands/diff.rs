@@ -1,0 +1,124 @@
+//! `cargo assetota diff OLD NEW`: the OTA transfer plan under the (name, SHA-256)
+//! identity: what to send, what the device keeps, what it can remove.
+
+use std::path::Path;
+
+use assetota_core::bytesize::Bytes;
+use cargo_metadata::semver::Version;
+use serde::Serialize;
+
+use crate::bundle::hex;
+use crate::cli::DiffArgs;
+use crate::error::Result;
+use crate::firmware::{self, Kind};
+use crate::report::Table;
+use crate::shell::Shell;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffAsset {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub compressed_size: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct DiffJson {
+    send: Vec<DiffAsset>,
+    keep: Vec<DiffAsset>,
+    remove: Vec<DiffAsset>,
+    bytes_to_send: u64,
+    old_version: Option<String>,
+    new_version: Option<String>,
+    version_goes_down: bool,
+}
+
+struct Side {
+    assets: Vec<DiffAsset>,
+    version: Option<String>,
+}
+
+fn load(path: &Path) -> Result<Side> {
+    let loaded = firmware::load(path)?;
+    if loaded.kind == Kind::Bundle {
+        let b = &loaded.bundle.as_ref().expect("bundles carry their contents").manifest;
+        return Ok(Side {
+            assets: b
+                .assets
+                .iter()
+                .map(|a| DiffAsset { name: a.name.clone(), size: a.size, sha256: a.sha256.clone(), compressed_size: a.compressed_size })
+                .collect(),
+            version: Some(b.package.version.clone()),
+        });
+    }
+    let m = loaded.manifest()?;
+    Ok(Side {
+        assets: m
+            .iter()
+            .map(|a| DiffAsset { name: a.name().to_owned(), size: a.size(), sha256: hex(a.sha256()), compressed_size: a.compressed_size() })
+            .collect(),
+        version: None,
+    })
+}
+
+pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
+    shell.set_json(args.json);
+    let old = load(&args.old)?;
+    let new = load(&args.new)?;
+    let same = |a: &DiffAsset, b: &DiffAsset| a.name == b.name && a.sha256 == b.sha256;
+    let (keep, send): (Vec<DiffAsset>, Vec<DiffAsset>) =
+        new.assets.iter().cloned().partition(|n| old.assets.iter().any(|o| same(o, n)));
+    let remove: Vec<DiffAsset> = old.assets.iter().filter(|o| !new.assets.iter().any(|n| same(o, n))).cloned().collect();
+    let bytes_to_send = send.iter().map(|a| a.compressed_size).sum();
+
+    let goes_down = match (&old.version, &new.version) {
+        (Some(o), Some(n)) => match (Version::parse(o), Version::parse(n)) {
+            (Ok(o), Ok(n)) => n < o,
+            _ => false,
+        },
+        _ => false,
+    };
+    if goes_down {
+        shell.warn(format_args!(
+            "the package version goes down from {} to {}; devices that refuse downgrades will reject this update",
+            old.version.as_deref().unwrap_or("?"),
+            new.version.as_deref().unwrap_or("?")
+        ));
+    }
+
+    if args.json {
+        shell.print_json(&DiffJson {
+            send,
+            keep,
+            remove,
+            bytes_to_send,
+            old_version: old.version,
+            new_version: new.version,
+            version_goes_down: goes_down,
+        });
+        return Ok(());
+    }
+    let mut t = Table::new(&["ACTION", "ASSET", "SIZE", "COMPRESSED", "SHA-256"]).left_aligned(2);
+    for (action, list) in [("send", &send), ("keep", &keep), ("remove", &remove)] {
+        for a in list {
+            t.row(vec![action.into(), a.name.clone(), Bytes(a.size).to_string(), Bytes(a.compressed_size).to_string(), a.sha256[..16].to_owned()]);
+        }
+    }
+    let version = match (&old.version, &new.version) {
+        (Some(o), Some(n)) => format!(" (version {o} -> {n})"),
+        _ => String::new(),
+    };
+    shell.print(format!(
+        "OTA plan from `{}` to `{}`{version}\n{}  send {} of {} asset{}: {} to transfer ({} to keep, {} to remove)",
+        args.old.display(),
+        args.new.display(),
+        t.render(),
+        send.len(),
+        new.assets.len(),
+        if new.assets.len() == 1 { "" } else { "s" },
+        Bytes(bytes_to_send),
+        keep.len(),
+        remove.len()
+    ));
+    Ok(())
+}

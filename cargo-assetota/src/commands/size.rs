@@ -1,0 +1,130 @@
+//! `cargo assetota size`: the budget table, or the fit matrix over all platforms.
+
+use std::collections::HashMap;
+
+use assetota_core::measure::{self, Measured};
+use assetota_core::scan::{self, ScanOptions};
+use assetota_core::{Budget, Config, Platform, Verdict};
+
+use crate::cargo;
+use crate::cli::SizeArgs;
+use crate::error::{Error, Result};
+use crate::report::{self, FirmwareCheck};
+use crate::shell::{BarProgress, Shell};
+
+use super::platform_override;
+
+pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
+    shell.set_json(args.json);
+    let metadata = cargo::metadata(args.packages.manifest_path.as_deref())?;
+    let packages = cargo::select_packages(&metadata, &args.packages.package)?;
+    let image = match &args.firmware {
+        Some(path) => Some(firmware_image(path)?),
+        None => None,
+    };
+
+    let mut json = Vec::new();
+    let mut over = Vec::new();
+    for package in packages {
+        let manifest_path = package.manifest_path.as_std_path();
+        let config = Config::load(manifest_path)?.ok_or_else(|| cargo::not_opted_in(package))?;
+        let name = package.name.to_string();
+        if args.all_platforms {
+            let mut platforms: Vec<Platform> = Vec::new();
+            for p in assetota_core::platform::builtin_platforms().into_iter().chain(config.custom_platforms.iter().cloned()) {
+                platforms.push(config.resolve_platform(Some((&p.name, "--all-platforms")))?);
+            }
+            let budgets = measure_for(&config, &platforms, shell)?;
+            if !args.json {
+                shell.print(report::fit_matrix(&name, &budgets));
+            }
+            for b in &budgets {
+                json.push(report::size_json(&name, b, None));
+            }
+            // The matrix answers "which platforms fit"; over on some is not an error.
+        } else {
+            let over_name = platform_override(args.platform.as_deref());
+            let platform = config.resolve_platform(over_name.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
+            let budget = measure_for(&config, std::slice::from_ref(&platform), shell)?.remove(0);
+            let check = image.as_ref().and_then(|img| FirmwareCheck::run(&platform, img));
+            if image.is_some() && check.is_none() {
+                shell.warn(format_args!(
+                    "platform `{}` has no app/OTA partitions (set `partition-table` in its definition); the firmware was not checked",
+                    platform.name
+                ));
+            }
+            if !args.json {
+                shell.print(report::budget_table(&name, &budget));
+                if let Some(c) = &check {
+                    shell.print(format!("  firmware: {}\n", c.summary()));
+                }
+            }
+            for finding in budget.findings() {
+                if finding.verdict() == Verdict::Near {
+                    shell.warn(finding.message(&platform.name));
+                }
+            }
+            let mut problems: Vec<String> = budget
+                .findings()
+                .iter()
+                .filter(|f| f.verdict() == Verdict::Over)
+                .map(|f| f.message(&platform.name))
+                .collect();
+            if let Some(c) = &check {
+                problems.extend(c.problems());
+            }
+            if !problems.is_empty() {
+                over.push((name.clone(), platform.name.clone(), problems));
+            }
+            json.push(report::size_json(&name, &budget, check));
+        }
+    }
+    if args.json {
+        if json.len() == 1 && !args.all_platforms {
+            shell.print_json(&json[0]);
+        } else {
+            shell.print_json(&json);
+        }
+    }
+    if let Some((package, platform, findings)) = over.into_iter().next() {
+        return Err(Error::OverBudget { package, platform, findings });
+    }
+    Ok(())
+}
+
+/// Budgets for several platforms, measuring each distinct (codec, file list) once.
+pub fn measure_for(config: &Config, platforms: &[Platform], shell: &mut Shell) -> Result<Vec<Budget>> {
+    let mut cache: HashMap<(String, Vec<String>), Vec<Measured>> = HashMap::new();
+    let mut out = Vec::new();
+    for platform in platforms {
+        let files = scan::scan(&ScanOptions {
+            dir: config.dir.clone(),
+            exclude: config.exclude.clone(),
+            max_name_len: platform.max_name_len,
+        })
+        .map_err(assetota_core::Error::from)?;
+        let key = (format!("{:?}", platform.codec), files.iter().map(|f| f.name.clone()).collect::<Vec<_>>());
+        let measured = match cache.get(&key) {
+            Some(m) => m.clone(),
+            None => {
+                let bar = shell.progress("Measuring", 0);
+                let m = measure::measure_all(&files, platform.codec, &BarProgress(bar)).map_err(assetota_core::Error::from)?;
+                cache.insert(key, m.clone());
+                m
+            }
+        };
+        out.push(Budget::new(platform, measured));
+    }
+    Ok(out)
+}
+
+/// The image to check against the partitions: a flat image as is, an ELF as
+/// the flat binary of its loadable sections.
+fn firmware_image(path: &std::path::Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    if bytes.starts_with(crate::elf::ELF_MAGIC) {
+        let elf = crate::elf::ElfFile::parse(path, &bytes)?;
+        return Ok(elf.flat_image().bytes);
+    }
+    Ok(bytes)
+}

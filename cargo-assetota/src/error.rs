@@ -1,0 +1,179 @@
+//! The errors of every command. Each one knows its exit code and what the user
+//! should do about it; `main` renders them as diagnostics.
+
+use std::path::PathBuf;
+
+use crate::exit;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("`{}` is not inside a cargo project (no Cargo.toml found there or above)", .0.display())]
+    NotCargoProject(PathBuf),
+
+    #[error("`cargo metadata` failed: {0}")]
+    Metadata(String),
+
+    #[error("cannot run `{program}`: {source}")]
+    Spawn { program: String, source: std::io::Error },
+
+    #[error("package `{package}` has no [package.metadata.assetota] table in `{}`", manifest.display())]
+    NotOptedIn { package: String, manifest: PathBuf },
+
+    #[error("no package in the workspace at `{}` has a [package.metadata.assetota] table", .0.display())]
+    NoOptedInPackage(PathBuf),
+
+    #[error("package `{0}` is not a member of this workspace")]
+    UnknownPackage(String),
+
+    #[error(transparent)]
+    Config(#[from] assetota_core::ConfigError),
+
+    #[error(transparent)]
+    Analyze(#[from] assetota_core::Error),
+
+    #[error("`cargo build` failed{}", .0.map(|c| format!(" (exit code {c})")).unwrap_or_default())]
+    CargoBuild(Option<i32>),
+
+    #[error("cargo built no binary of a package with [package.metadata.assetota]{}", if .0.is_empty() { String::new() } else { format!(" (built: {})", .0.join(", ")) })]
+    NoBinary(Vec<String>),
+
+    #[error("{} bundles would be written to the one `--out` file `{}`", .count, .path.display())]
+    OutWithManyBundles { count: usize, path: PathBuf },
+
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+
+    #[error("`{}` is not an ELF file, a flat firmware image with an assetota manifest, or a bundle", .0.display())]
+    Unrecognized(PathBuf),
+
+    #[error("`{}` is not an ELF file", .0.display())]
+    NotElf(PathBuf),
+
+    #[error("`{}` is a truncated or malformed ELF file: {detail}", path.display())]
+    BadElf { path: PathBuf, detail: String },
+
+    #[error("`{}` has no `.assetota` section and no `__ASSETOTA_MANIFEST` symbol{}", path.display(), if *.stripped { "; its symbol table was stripped" } else { "" })]
+    NoManifest { path: PathBuf, stripped: bool },
+
+    #[error("the assetota manifest in `{}` ({found_by}) is corrupted: {source}", path.display())]
+    CorruptManifest { path: PathBuf, found_by: String, source: assetota::DecodeError },
+
+    #[error("the assetota manifest in `{}` is format v{version}, newer than this cargo-assetota reads (v{})", path.display(), assetota::FORMAT_VERSION)]
+    ManifestTooNew { path: PathBuf, version: u16 },
+
+    #[error("the build of `{bin}` is stale: the assets in `{}` changed after it was built\n{}", dir.display(), list(.changes))]
+    Stale { bin: String, dir: PathBuf, changes: Vec<String> },
+
+    #[error("assets of `{package}` are over budget on platform `{platform}`\n{}", list(.findings))]
+    OverBudget { package: String, platform: String, findings: Vec<String> },
+
+    #[error("firmware `{}` does not fit platform `{platform}`\n{}", file.display(), list(.problems))]
+    FirmwareTooBig { file: PathBuf, platform: String, problems: Vec<String> },
+
+    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::bundle::FORMAT)]
+    BundleTooNew { path: PathBuf, found: u64 },
+
+    #[error("`{}` is not a valid bundle: {reason}", path.display())]
+    BadBundle { path: PathBuf, reason: String },
+
+    #[error("`{}` is rejected: entry `{entry}` {reason}", path.display())]
+    HostileBundle { path: PathBuf, entry: String, reason: String },
+
+    #[error("`{}` failed verification\n{}", path.display(), list(.problems))]
+    VerifyFailed { path: PathBuf, problems: Vec<String>, over_budget_only: bool },
+
+    #[error("unknown platform `{name}`; known platforms: {}", known.join(", "))]
+    UnknownPlatform { name: String, known: Vec<String> },
+
+    #[error("cannot write the bundle `{}`: {source}", path.display())]
+    Zip { path: PathBuf, source: zip::result::ZipError },
+
+    #[error("{0}")]
+    Init(String),
+}
+
+fn list(items: &[String]) -> String {
+    items.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n")
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::OverBudget { .. } | Error::FirmwareTooBig { .. } => exit::OVER_BUDGET,
+            Error::VerifyFailed { over_budget_only: true, .. } => exit::OVER_BUDGET,
+            Error::Stale { .. }
+            | Error::CorruptManifest { .. }
+            | Error::HostileBundle { .. }
+            | Error::VerifyFailed { .. } => exit::VERIFY_FAILED,
+            _ => exit::ERROR,
+        }
+    }
+
+    /// A stable code for scripts and for searching the docs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotCargoProject(_) => "assetota::not_cargo_project",
+            Error::Metadata(_) => "assetota::cargo_metadata",
+            Error::Spawn { .. } => "assetota::spawn",
+            Error::NotOptedIn { .. } | Error::NoOptedInPackage(_) => "assetota::not_opted_in",
+            Error::UnknownPackage(_) => "assetota::unknown_package",
+            Error::Config(_) => "assetota::config",
+            Error::Analyze(_) => "assetota::assets",
+            Error::CargoBuild(_) => "assetota::cargo_build",
+            Error::NoBinary(_) => "assetota::no_binary",
+            Error::OutWithManyBundles { .. } => "assetota::usage",
+            Error::Read { .. } | Error::Write { .. } => "assetota::io",
+            Error::Unrecognized(_) | Error::NotElf(_) => "assetota::not_firmware",
+            Error::BadElf { .. } => "assetota::bad_elf",
+            Error::NoManifest { .. } => "assetota::no_manifest",
+            Error::CorruptManifest { .. } => "assetota::corrupt_manifest",
+            Error::ManifestTooNew { .. } => "assetota::manifest_version",
+            Error::Stale { .. } => "assetota::stale",
+            Error::OverBudget { .. } | Error::FirmwareTooBig { .. } => "assetota::over_budget",
+            Error::BundleTooNew { .. } => "assetota::bundle_version",
+            Error::BadBundle { .. } => "assetota::bad_bundle",
+            Error::HostileBundle { .. } => "assetota::hostile_bundle",
+            Error::VerifyFailed { .. } => "assetota::verify",
+            Error::UnknownPlatform { .. } => "assetota::unknown_platform",
+            Error::Zip { .. } => "assetota::zip",
+            Error::Init(_) => "assetota::init",
+        }
+    }
+
+    /// What to do about it.
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            Error::NotCargoProject(_) => "run this inside a cargo package, or point at one with `--manifest-path path/to/Cargo.toml`".into(),
+            Error::NotOptedIn { .. } | Error::NoOptedInPackage(_) => "opt in by adding to the package's Cargo.toml:\n\n    [package.metadata.assetota]\n    dir = \"assets\"\n\nor run `cargo assetota init` in the package".into(),
+            Error::UnknownPackage(_) => "check the name given to `-p`; `cargo metadata --no-deps` lists the members".into(),
+            Error::CargoBuild(_) => "cargo printed the reason above; fix it and run `cargo assetota build` again".into(),
+            Error::NoBinary(_) => "build a binary target of a package that has [package.metadata.assetota] (check `-p` and `--bin`)".into(),
+            Error::OutWithManyBundles { .. } => "select one binary with `-p` and `--bin`, or leave out `--out` to write each bundle beside its binary".into(),
+            Error::Unrecognized(_) | Error::NotElf(_) => "pass the firmware ELF cargo built (under target/), a flat image made from it, or a `.assetota.zip` bundle".into(),
+            Error::BadElf { .. } => "the file was cut short or damaged; build it again (`cargo assetota build`) or copy it again".into(),
+            Error::NoManifest { stripped, .. } => {
+                let mut h = String::from("the firmware must embed the manifest: its build.rs needs\n\n    fn main() { assetota_build::embed(); }\n\nand its main.rs (or lib.rs) needs\n\n    assetota::manifest!();\n\n`cargo assetota init` adds both");
+                if *stripped {
+                    h.push_str("; if it has them, a linker script or a strip step dropped the `.assetota` section: keep it with `KEEP(*(.assetota))`");
+                }
+                h
+            }
+            Error::CorruptManifest { .. } => "the firmware file was modified or damaged after it was built; build it again".into(),
+            Error::ManifestTooNew { .. } | Error::BundleTooNew { .. } => "update cargo-assetota: `cargo install cargo-assetota`".into(),
+            Error::Stale { .. } => "run `cargo assetota build` again so the firmware embeds the current assets (plain `cargo build` reruns build.rs too)".into(),
+            Error::OverBudget { .. } => "shrink or remove assets, or budget against a larger platform with `--platform`".into(),
+            Error::FirmwareTooBig { .. } => "make the firmware smaller (opt-level = \"z\", LTO) or enlarge the app/OTA partitions in the partition table".into(),
+            Error::HostileBundle { .. } | Error::BadBundle { .. } => "do not use this bundle; rebuild it with `cargo assetota build`".into(),
+            Error::VerifyFailed { over_budget_only: true, .. } => "the bundle is intact but does not fit; shrink the assets or use a platform with more storage".into(),
+            Error::VerifyFailed { .. } => "do not ship this bundle; rebuild it with `cargo assetota build`".into(),
+            Error::UnknownPlatform { .. } => "`cargo assetota platforms` lists the platforms".into(),
+            Error::Analyze(assetota_core::Error::Scan(assetota_core::ScanError::DirMissing(_))) => "create the directory, or run `cargo assetota init` to set it up".into(),
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,278 @@
+//! Budget reports: the JSON of `size --json` (DESIGN §7) and the human tables.
+
+use assetota_core::budget::percent;
+use assetota_core::bytesize::Bytes;
+use assetota_core::platform::{Origin, Platform};
+use assetota_core::{Budget, Verdict};
+use serde::Serialize;
+
+use crate::bundle::{CodecJson, hex};
+
+#[derive(Debug, Serialize)]
+pub struct SizeJson {
+    pub package: String,
+    pub platform: Option<String>,
+    pub codec: CodecJson,
+    pub assets: Vec<SizeAssetJson>,
+    pub total_size: u64,
+    pub total_compressed_size: u64,
+    pub total_stored_size: u64,
+    pub total_storage_size: u64,
+    pub limit_total: Option<u64>,
+    pub limit_single: Option<u64>,
+    pub fits: bool,
+    pub verdict: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<FirmwareCheck>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SizeAssetJson {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub compressed_size: u64,
+    pub stored_size: u64,
+    pub storage_size: u64,
+    pub verdict: &'static str,
+}
+
+/// The W800-style firmware check of a partition-table platform: the image
+/// against the app partition, its xz-compressed size against the OTA partition.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirmwareCheck {
+    pub image_size: u64,
+    pub app_partition: u64,
+    pub xz_size: u64,
+    pub ota_partition: u64,
+    pub fits: bool,
+}
+
+impl FirmwareCheck {
+    pub fn run(platform: &Platform, image: &[u8]) -> Option<FirmwareCheck> {
+        let (app, ota) = platform.firmware_partitions?;
+        let xz = assetota_core::codec::DEFAULT_XZ.encoded_len(image).unwrap_or(u64::MAX);
+        let size = image.len() as u64;
+        Some(FirmwareCheck { image_size: size, app_partition: app, xz_size: xz, ota_partition: ota, fits: size <= app && xz <= ota })
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.image_size > self.app_partition {
+            out.push(format!("the image is {}, over the app partition of {} by {}", Bytes(self.image_size), Bytes(self.app_partition), Bytes(self.image_size - self.app_partition)));
+        }
+        if self.xz_size > self.ota_partition {
+            out.push(format!("the xz-compressed update is {}, over the OTA partition of {} by {}", Bytes(self.xz_size), Bytes(self.ota_partition), Bytes(self.xz_size - self.ota_partition)));
+        }
+        out
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "image {} of {} app partition ({}%), xz {} of {} OTA partition ({}%)",
+            Bytes(self.image_size),
+            Bytes(self.app_partition),
+            percent(self.image_size, self.app_partition),
+            Bytes(self.xz_size),
+            Bytes(self.ota_partition),
+            percent(self.xz_size, self.ota_partition)
+        )
+    }
+}
+
+pub fn platform_name(p: &Platform) -> Option<String> {
+    match p.origin {
+        Origin::Unconstrained => None,
+        _ => Some(p.name.clone()),
+    }
+}
+
+pub fn size_json(package: &str, budget: &Budget, firmware: Option<FirmwareCheck>) -> SizeJson {
+    SizeJson {
+        package: package.to_owned(),
+        platform: platform_name(&budget.platform),
+        codec: CodecJson::from_codec(budget.platform.codec),
+        assets: budget
+            .assets
+            .iter()
+            .map(|a| SizeAssetJson {
+                name: a.measured.name.clone(),
+                size: a.measured.size,
+                sha256: hex(&a.measured.sha256),
+                compressed_size: a.measured.compressed_size,
+                stored_size: a.stored_size,
+                storage_size: a.storage_size,
+                verdict: a.verdict.as_str(),
+            })
+            .collect(),
+        total_size: budget.total_size,
+        total_compressed_size: budget.total_compressed_size,
+        total_stored_size: budget.total_stored_size,
+        total_storage_size: budget.total_storage_size,
+        limit_total: budget.limit_total,
+        limit_single: budget.limit_single,
+        fits: budget.fits() && firmware.as_ref().is_none_or(|f| f.fits),
+        verdict: budget.verdict().as_str(),
+        firmware,
+    }
+}
+
+/// A plain text table: left-aligned first column, the others right-aligned.
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    left: usize,
+}
+
+impl Table {
+    pub fn new(header: &[&str]) -> Table {
+        Table { header: header.iter().map(|s| (*s).to_owned()).collect(), rows: Vec::new(), left: 1 }
+    }
+
+    /// How many leading columns are left-aligned.
+    pub fn left_aligned(mut self, n: usize) -> Table {
+        self.left = n;
+        self
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn render(&self) -> String {
+        let columns = self.header.len();
+        let mut widths = vec![0; columns];
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let mut line = String::from(" ");
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                line.push(' ');
+                let pad = widths[i] - cell.chars().count();
+                if i < self.left {
+                    line.push_str(cell);
+                    line.push_str(&" ".repeat(pad));
+                } else {
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(cell);
+                }
+                line.push(' ');
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn pct(used: u64, limit: Option<u64>) -> String {
+    match limit {
+        Some(l) if l > 0 => format!("{:.1}%", used as f64 * 100.0 / l as f64),
+        _ => "-".into(),
+    }
+}
+
+fn mark(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Fits => "",
+        Verdict::Near => "near",
+        Verdict::Over => "OVER",
+    }
+}
+
+/// The budget table of one package on one platform.
+pub fn budget_table(package: &str, budget: &Budget) -> String {
+    let p = &budget.platform;
+    let title = match platform_name(p) {
+        Some(name) => format!("Assets of `{package}` on platform `{name}`, codec {}", p.codec),
+        None => format!("Assets of `{package}` (no platform configured: sizes only, no limits), codec {}", p.codec),
+    };
+    let mut t = Table::new(&["ASSET", "RAW", "COMPRESSED", "STORED", "STORAGE", "% OF LIMIT", ""]);
+    for a in &budget.assets {
+        t.row(vec![
+            a.measured.name.clone(),
+            Bytes(a.measured.size).to_string(),
+            Bytes(a.measured.compressed_size).to_string(),
+            Bytes(a.stored_size).to_string(),
+            Bytes(a.storage_size).to_string(),
+            pct(a.stored_size, budget.limit_single),
+            mark(a.verdict).to_owned(),
+        ]);
+    }
+    let count = budget.assets.len();
+    t.row(vec![
+        format!("total ({count} asset{})", if count == 1 { "" } else { "s" }),
+        Bytes(budget.total_size).to_string(),
+        Bytes(budget.total_compressed_size).to_string(),
+        Bytes(budget.total_stored_size).to_string(),
+        Bytes(budget.total_storage_size).to_string(),
+        pct(budget.total_storage_size, budget.limit_total),
+        mark(budget.total_verdict).to_owned(),
+    ]);
+    let mut out = format!("{title}\n{}", t.render());
+    match (budget.limit_total, budget.limit_single) {
+        (Some(total), single) => {
+            out.push_str(&format!(
+                "  limits: {} total storage{}; per asset % is of the single-asset limit, total % of the total\n",
+                Bytes(total),
+                single.map(|s| format!(", {} per asset (stored size)", Bytes(s))).unwrap_or_default()
+            ));
+        }
+        (None, _) => {}
+    }
+    out
+}
+
+/// The fit matrix of `size --all-platforms`.
+pub fn fit_matrix(package: &str, budgets: &[Budget]) -> String {
+    let first = budgets.first();
+    let title = format!(
+        "Platforms that can take the assets of `{package}` ({} asset{}, {} raw)",
+        first.map_or(0, |b| b.assets.len()),
+        if first.is_some_and(|b| b.assets.len() == 1) { "" } else { "s" },
+        Bytes(first.map_or(0, |b| b.total_size))
+    );
+    let mut t = Table::new(&["PLATFORM", "CODEC", "STORAGE", "TOTAL LIMIT", "USED", "LARGEST STORED", "SINGLE LIMIT", "FITS"]);
+    for b in budgets {
+        let largest = b.assets.iter().map(|a| a.stored_size).max().unwrap_or(0);
+        t.row(vec![
+            b.platform.name.clone(),
+            b.platform.codec.kind().to_owned(),
+            Bytes(b.total_storage_size).to_string(),
+            b.limit_total.map_or("-".into(), |l| Bytes(l).to_string()),
+            pct(b.total_storage_size, b.limit_total),
+            Bytes(largest).to_string(),
+            b.limit_single.map_or("-".into(), |l| Bytes(l).to_string()),
+            match b.verdict() {
+                Verdict::Fits => "yes".into(),
+                Verdict::Near => "yes (near)".into(),
+                Verdict::Over => "no".into(),
+            },
+        ]);
+    }
+    format!("{title}\n{}", t.left_aligned(2).render())
+}
+
+/// One line for a status message: "p2: 12,288 B of 1,138,688 B (1%)".
+pub fn budget_line(budget: &Budget) -> String {
+    let n = budget.assets.len();
+    let assets = format!("{n} asset{}", if n == 1 { "" } else { "s" });
+    match (platform_name(&budget.platform), budget.limit_total) {
+        (Some(name), Some(limit)) => format!(
+            "{assets} take {} of {} on `{name}` ({}%){}",
+            Bytes(budget.total_storage_size),
+            Bytes(limit),
+            percent(budget.total_storage_size, limit),
+            match budget.verdict() {
+                Verdict::Fits => "",
+                Verdict::Near => ", near the limit",
+                Verdict::Over => ", OVER the limit",
+            }
+        ),
+        _ => format!("{assets}, {} raw, {} stored (no platform limits)", Bytes(budget.total_size), Bytes(budget.total_stored_size)),
+    }
+}

@@ -18,7 +18,7 @@ step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
 # --- prerequisites -----------------------------------------------------------
 step "prerequisites"
 need_apt=()
-for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm; do
+for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm; do
     command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 if ((${#need_apt[@]})); then

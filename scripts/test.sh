@@ -11,14 +11,14 @@ cd "$(dirname "$0")/.."
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 MSRV_CORE=1.89.0   # build-support crates (rust-version in Cargo.toml)
 MSRV_CLI=1.91.0    # cargo-assetota (cargo_metadata 0.23 needs 1.91)
-BARE_TARGETS=(thumbv7m-none-eabi)
+BARE_TARGETS=(thumbv7m-none-eabi riscv32imac-unknown-none-elf)
 
 step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
 
 # --- prerequisites -----------------------------------------------------------
 step "prerequisites"
 need_apt=()
-for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm; do
+for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm qemu-system-riscv32:qemu-system-misc; do
     command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 if ((${#need_apt[@]})); then

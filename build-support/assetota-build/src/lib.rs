@@ -14,6 +14,7 @@
 
 mod directives;
 
+use assetota_core::cache::Cache;
 use assetota_core::config::{Config, PLATFORM_ENV};
 use assetota_core::{Budget, NoProgress, Verdict};
 use directives::Directives;
@@ -136,7 +137,12 @@ impl Builder {
         let platform = config
             .resolve_platform(override_name)
             .map_err(assetota_core::Error::from)?;
-        let budget = assetota_core::analyze(&config, &platform, &NoProgress)?;
+        // Shares the CLI's cache in the target dir, so a rebuild after one
+        // change measures one asset.
+        let mut cache = assetota_core::cache::target_dir_of(&self.out_dir)
+            .map(|dir| Cache::for_target_dir(&dir))
+            .unwrap_or_else(Cache::in_memory);
+        let budget = assetota_core::analyze_cached(&config, &platform, &NoProgress, &mut cache)?;
 
         let findings = budget.findings();
         for finding in &findings {

@@ -4,6 +4,7 @@
 
 pub mod budget;
 pub mod bytesize;
+pub mod cache;
 pub mod codec;
 pub mod config;
 pub mod manifest;
@@ -37,13 +38,30 @@ pub fn analyze(
     platform: &Platform,
     progress: &dyn Progress,
 ) -> Result<Budget, Error> {
-    let files = scan::scan(&scan::ScanOptions {
+    analyze_cached(config, platform, progress, &mut cache::Cache::in_memory())
+}
+
+/// [`analyze`] with an incremental cache: unchanged files are not read, and
+/// the cache is saved (best effort) with the files of this scan.
+pub fn analyze_cached(
+    config: &Config,
+    platform: &Platform,
+    progress: &dyn Progress,
+    cache: &mut cache::Cache,
+) -> Result<Budget, Error> {
+    let files = scan(config, platform)?;
+    let measured = measure::measure_all_cached(&files, platform.codec, progress, cache)?;
+    cache.save(&files.iter().map(|f| f.path.clone()).collect::<Vec<_>>());
+    Ok(Budget::new(platform, measured))
+}
+
+/// The assets of a package on a platform, without measuring them.
+pub fn scan(config: &Config, platform: &Platform) -> Result<Vec<ScannedFile>, ScanError> {
+    scan::scan(&scan::ScanOptions {
         dir: config.dir.clone(),
         exclude: config.exclude.clone(),
         max_name_len: platform.max_name_len,
-    })?;
-    let measured = measure::measure_all(&files, platform.codec, progress)?;
-    Ok(Budget::new(platform, measured))
+    })
 }
 
 /// The binary manifest (format v1) for a budget, as build.rs embeds it.

@@ -138,3 +138,45 @@ pub fn measure_all(
         .map(|r| r.expect("every index is measured by some worker"))
         .collect()
 }
+
+/// Like [`measure_all`], but files whose size, mtime and inode match the
+/// cache are not read; what is measured goes into the cache.
+pub fn measure_all_cached(
+    files: &[ScannedFile],
+    codec: Codec,
+    progress: &dyn Progress,
+    cache: &mut crate::cache::Cache,
+) -> Result<Vec<Measured>, MeasureError> {
+    let mut results: Vec<Option<Measured>> = Vec::with_capacity(files.len());
+    let mut stamps = Vec::with_capacity(files.len());
+    let mut todo = Vec::new();
+    for file in files {
+        // Stat before reading: if the file changes meanwhile, the stored
+        // stamp is the older one and the next run measures it again.
+        let stamp = file
+            .path
+            .metadata()
+            .ok()
+            .and_then(|m| crate::cache::Stamp::of(&m));
+        let hit = stamp.and_then(|s| cache.get(codec, &file.name, &file.path, s));
+        if hit.is_none() {
+            todo.push(file.clone());
+        }
+        results.push(hit);
+        stamps.push(stamp);
+    }
+    let mut fresh = measure_all(&todo, codec, progress)?.into_iter();
+    for (i, slot) in results.iter_mut().enumerate() {
+        if slot.is_none() {
+            let measured = fresh.next().expect("one fresh measurement per miss");
+            if let Some(stamp) = stamps[i] {
+                cache.insert(codec, &measured, stamp);
+            }
+            *slot = Some(measured);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|m| m.expect("every slot filled"))
+        .collect())
+}

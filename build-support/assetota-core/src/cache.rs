@@ -1,0 +1,233 @@
+//! The incremental cache: an unchanged file is not hashed or compressed
+//! again. Keyed by path, size, mtime and inode (and the codec), kept in the
+//! target directory, shared by build.rs, `size` and `watch`.
+//!
+//! It is only ever a hint: a file that does not parse, fails its checksum or
+//! comes from another format version is ignored whole, and an entry whose
+//! file changed within [`RACY_WINDOW`] of the cache being written is not
+//! trusted (a write in the same clock tick would leave size and mtime alike).
+
+use crate::codec::Codec;
+use crate::measure::Measured;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const HEADER: &str = "assetota-cache v1";
+/// Entries for files modified this close to the time of writing are dropped.
+pub const RACY_WINDOW: Duration = Duration::from_secs(2);
+/// Where the cache lives inside a target directory.
+pub const CACHE_FILE: &str = "assetota/measure-cache-v1";
+
+/// What identifies a file's content without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    pub size: u64,
+    pub mtime_ns: u128,
+    pub inode: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Option<Stamp> {
+        let mtime_ns = meta
+            .modified()
+            .ok()?
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            size: meta.len(),
+            mtime_ns,
+            inode,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    stamp: Stamp,
+    sha256: [u8; 32],
+    compressed_size: u64,
+}
+
+/// An in-memory cache, loaded from and saved to one file.
+#[derive(Debug, Default)]
+pub struct Cache {
+    path: Option<PathBuf>,
+    entries: HashMap<(String, PathBuf), Entry>,
+    hits: usize,
+    misses: usize,
+}
+
+impl Cache {
+    /// An empty cache that is never saved.
+    pub fn in_memory() -> Cache {
+        Cache::default()
+    }
+
+    /// Loads `path`; a missing, corrupt or foreign file gives an empty cache.
+    pub fn load(path: &Path) -> Cache {
+        let entries = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| parse(&text))
+            .unwrap_or_default();
+        Cache {
+            path: Some(path.to_owned()),
+            entries,
+            hits: 0,
+            misses: 0,
+        }
+    }
+
+    /// The cache of a cargo target directory.
+    pub fn for_target_dir(target_dir: &Path) -> Cache {
+        Cache::load(&target_dir.join(CACHE_FILE))
+    }
+
+    /// A cached measurement, if the file at `path` still has `stamp`.
+    pub fn get(&mut self, codec: Codec, name: &str, path: &Path, stamp: Stamp) -> Option<Measured> {
+        let found = self
+            .entries
+            .get(&(key(codec), path.to_owned()))
+            .filter(|e| e.stamp == stamp);
+        match found {
+            Some(e) => {
+                self.hits += 1;
+                Some(Measured {
+                    name: name.to_owned(),
+                    path: path.to_owned(),
+                    size: stamp.size,
+                    sha256: e.sha256,
+                    compressed_size: e.compressed_size,
+                })
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    pub fn insert(&mut self, codec: Codec, measured: &Measured, stamp: Stamp) {
+        let entry = Entry {
+            stamp,
+            sha256: measured.sha256,
+            compressed_size: measured.compressed_size,
+        };
+        self.entries
+            .insert((key(codec), measured.path.clone()), entry);
+    }
+
+    /// Cache hits and misses since loading.
+    pub fn stats(&self) -> (usize, usize) {
+        (self.hits, self.misses)
+    }
+
+    /// Writes the cache atomically (temporary file, then rename), keeping only
+    /// `keep` paths (the files of the latest scan) so it does not grow forever.
+    /// Errors are ignored: a cache that cannot be written is only slower.
+    pub fn save(&self, keep: &[PathBuf]) {
+        let Some(path) = &self.path else { return };
+        let now_ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let keep: std::collections::HashSet<&PathBuf> = keep.iter().collect();
+        let mut lines: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|((_, p), e)| {
+                keep.contains(p) && now_ns.saturating_sub(e.stamp.mtime_ns) > RACY_WINDOW.as_nanos()
+            })
+            .filter_map(|((codec, p), e)| {
+                let p = p.to_str().filter(|s| !s.contains(['\n', '\r']))?;
+                let sha: String = e.sha256.iter().map(|b| format!("{b:02x}")).collect();
+                Some(format!(
+                    "{codec}\t{}\t{}\t{}\t{sha}\t{}\t{p}",
+                    e.stamp.inode, e.stamp.size, e.stamp.mtime_ns, e.compressed_size
+                ))
+            })
+            .collect();
+        lines.sort();
+        let body = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let text = format!("{HEADER}\n{body}{}\n", checksum(&body));
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+fn key(codec: Codec) -> String {
+    match codec {
+        Codec::None => "none".into(),
+        Codec::Deflate { level, window_bits } => format!("deflate-{level}-{window_bits}"),
+        Codec::Xz { preset, dict_size } => format!("xz-{preset}-{dict_size}"),
+    }
+}
+
+fn checksum(body: &str) -> String {
+    Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn parse(text: &str) -> Option<HashMap<(String, PathBuf), Entry>> {
+    let rest = text.strip_prefix(HEADER)?.strip_prefix('\n')?;
+    let rest = rest.strip_suffix('\n')?;
+    let (body, sum) = match rest.rfind('\n') {
+        Some(i) => (&rest[..=i], &rest[i + 1..]),
+        None => ("", rest),
+    };
+    if checksum(body) != sum {
+        return None;
+    }
+    let mut entries = HashMap::new();
+    for line in body.lines() {
+        let mut f = line.splitn(7, '\t');
+        let codec = f.next()?.to_owned();
+        let inode = f.next()?.parse().ok()?;
+        let size = f.next()?.parse().ok()?;
+        let mtime_ns = f.next()?.parse().ok()?;
+        let sha_hex = f.next()?;
+        let compressed_size = f.next()?.parse().ok()?;
+        let path = PathBuf::from(f.next()?);
+        let mut sha256 = [0u8; 32];
+        if sha_hex.len() != 64 {
+            return None;
+        }
+        for (i, byte) in sha256.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(sha_hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        entries.insert(
+            (codec, path),
+            Entry {
+                stamp: Stamp {
+                    size,
+                    mtime_ns,
+                    inode,
+                },
+                sha256,
+                compressed_size,
+            },
+        );
+    }
+    Some(entries)
+}
+
+/// The target directory that contains `out_dir` (cargo marks its root with
+/// `CACHEDIR.TAG`), so build.rs can share the CLI's cache.
+pub fn target_dir_of(out_dir: &Path) -> Option<PathBuf> {
+    out_dir
+        .ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_owned)
+}

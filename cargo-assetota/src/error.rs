@@ -69,7 +69,7 @@ pub enum Error {
     #[error("the build of `{bin}` is stale: the assets in `{}` changed after it was built\n{}", dir.display(), list(.changes))]
     Stale { bin: String, dir: PathBuf, changes: Vec<String> },
 
-    #[error("assets of `{package}` are over budget on platform `{platform}`\n{}", list(.findings))]
+    #[error("`{package}` is over budget on platform `{platform}`\n{}", list(.findings))]
     OverBudget { package: String, platform: String, findings: Vec<String> },
 
     #[error("firmware `{}` does not fit platform `{platform}`\n{}", file.display(), list(.problems))]
@@ -166,7 +166,7 @@ impl Error {
             Error::CorruptManifest { .. } => "the firmware file was modified or damaged after it was built; build it again".into(),
             Error::ManifestTooNew { .. } | Error::BundleTooNew { .. } => "update cargo-assetota: `cargo install cargo-assetota`".into(),
             Error::Stale { .. } => "run `cargo assetota build` again so the firmware embeds the current assets (plain `cargo build` reruns build.rs too)".into(),
-            Error::OverBudget { .. } => "shrink or remove assets, or budget against a larger platform with `--platform`".into(),
+            Error::OverBudget { .. } => "shrink or remove assets (or the firmware), or budget against a larger platform with `--platform`".into(),
             Error::FirmwareTooBig { .. } => "make the firmware smaller (opt-level = \"z\", LTO) or enlarge the app/OTA partitions in the partition table".into(),
             Error::HostileBundle { .. } | Error::BadBundle { .. } => "do not use this bundle; rebuild it with `cargo assetota build`".into(),
             Error::VerifyFailed { over_budget_only: true, .. } => "the bundle is intact but does not fit; shrink the assets or use a platform with more storage".into(),

@@ -53,7 +53,7 @@ fn report(shell: &mut Shell, error: &Error) {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_wrap_lines(false);
     let mut out = String::new();
     let diagnostic = Diagnostic(error);
     if handler.render_report(&mut out, &diagnostic).is_err() {

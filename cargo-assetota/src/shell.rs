@@ -5,6 +5,7 @@
 //! [`Shell::captured`] one and read what was written.
 
 use std::io::{self, IsTerminal, Write};
+#[cfg(test)]
 use std::sync::{Arc, Mutex};
 
 use anstyle::{AnsiColor, Effects, Style};

@@ -81,7 +81,13 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         envs.push((assetota_core::config::PLATFORM_ENV, p.as_str()));
     }
     let cargo_args = cargo::build_args(&args.cargo, shell.is_verbose(), shell.verbosity() == crate::shell::Verbosity::Quiet);
-    let built = cargo::build(&cargo_args, &envs)?;
+    let built = match cargo::build(&cargo_args, &envs) {
+        Ok(built) => built,
+        // build.rs fails the build when the assets are over budget: say so
+        // with exit 3 rather than as a generic cargo failure.
+        Err(error @ Error::CargoBuild(_)) => return Err(over_budget(&metadata, &args, over.as_ref(), shell).unwrap_or(error)),
+        Err(error) => return Err(error),
+    };
 
     let members = metadata.workspace_packages();
     for b in &built {
@@ -184,6 +190,24 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         shell.status("Bundled", format_args!("{} ({} {} firmware, {})", display_path(&out), triple, format.as_str(), Bytes(written.image_len)));
     }
     Ok(())
+}
+
+/// The over-budget error of the first selected package whose assets do not fit.
+fn over_budget(metadata: &cargo_metadata::Metadata, args: &BuildArgs, over: Option<&(String, String)>, shell: &mut Shell) -> Option<Error> {
+    let packages = if args.cargo.workspace {
+        metadata.workspace_packages().into_iter().filter(|p| cargo::opted_in(p)).collect()
+    } else {
+        cargo::select_packages(metadata, &args.cargo.package).ok()?
+    };
+    for package in packages {
+        let config = Config::load(package.manifest_path.as_std_path()).ok()??;
+        let platform = config.resolve_platform(over.map(|(n, f)| (n.as_str(), f.as_str()))).ok()?;
+        let budget = assetota_core::analyze(&config, &platform, &assetota_core::NoProgress).ok()?;
+        if let Err(e) = bundle::check_budget(shell, &package.name, &budget) {
+            return Some(e);
+        }
+    }
+    None
 }
 
 /// The target triple and profile directory of an artifact, from where cargo put

@@ -1,0 +1,126 @@
+//! `cargo assetota size` and the errors of projects that cannot be sized.
+
+use crate::common::*;
+
+#[test]
+fn size_table_and_json_follow_the_design() {
+    let p = Project::host("cli_size", META_P2).with_assets();
+    let human = p.cli(&["size"]).success();
+    insta::assert_snapshot!("size_p2", p.redact(&human.stdout));
+
+    let json = p.cli(&["size", "--json"]).success().json();
+    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    for key in ["package", "platform", "codec", "assets", "total_size", "total_storage_size", "limit_total", "limit_single", "fits"] {
+        assert!(keys.contains(&key), "size --json lacks {key}: {keys:?}");
+    }
+    assert_eq!(json["package"], "cli_size");
+    assert_eq!(json["platform"], "p2");
+    assert_eq!(json["limit_total"], 1_138_688);
+    assert_eq!(json["limit_single"], 1_114_112);
+    assert_eq!(json["fits"], true);
+    assert_eq!(json["total_size"], 32 + 2048 + 520);
+    assert_eq!(json["total_storage_size"], 3 * 4096);
+    let assets = json["assets"].as_array().unwrap();
+    assert_eq!(assets.len(), 3);
+    for a in assets {
+        for key in ["name", "size", "sha256", "compressed_size", "storage_size"] {
+            assert!(a.get(key).is_some(), "asset lacks {key}");
+        }
+    }
+    // The stored size is the exact deflate output plus Particle's container.
+    let text = assets.iter().find(|a| a["name"] == "text.txt").unwrap();
+    assert_eq!(text["stored_size"].as_u64().unwrap(), text["compressed_size"].as_u64().unwrap() + 124 + 8);
+    assert_eq!(text["sha256"].as_str().unwrap().len(), 64);
+
+    // --platform and ASSETOTA_PLATFORM override the config.
+    let argon = p.cli(&["size", "--json", "--platform", "argon"]).success().json();
+    assert_eq!(argon["platform"], "argon");
+    assert_eq!(argon["limit_single"], 606_208);
+    let env = p.cli_env(&["size", "--json"], &[("ASSETOTA_PLATFORM", "esomx")]).success().json();
+    assert_eq!(env["limit_total"], 2_056_192);
+    p.cli(&["size", "--platform", "photon"]).failure(1).stderr_has("unknown platform `photon`");
+}
+
+#[test]
+fn all_platforms_is_a_fit_matrix() {
+    let p = Project::host("cli_size_all", META).with_assets();
+    // 700 KiB of noise: over the argon/boron/bsom single limit, fits the others.
+    let mut x: u32 = 1;
+    let noise: Vec<u8> = (0..700 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    p.write("assets/noise.bin", noise);
+    let human = p.cli(&["size", "--all-platforms"]).success();
+    insta::assert_snapshot!("size_all_platforms", p.redact(&human.stdout));
+    let json = p.cli(&["size", "--all-platforms", "--json"]).success().json();
+    let list = json.as_array().unwrap();
+    assert_eq!(list.len(), 11);
+    let fits = |name: &str| list.iter().find(|b| b["platform"] == name).unwrap()["fits"].as_bool().unwrap();
+    assert!(!fits("argon") && !fits("boron") && !fits("bsom"));
+    assert!(fits("p2") && fits("esomx") && fits("tracker"));
+}
+
+#[test]
+fn not_a_cargo_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    cli_in(tmp.path(), &["size"])
+        .failure(1)
+        .stderr_has("is not inside a cargo project")
+        .stderr_has("--manifest-path");
+    cli_in(tmp.path(), &["build"]).failure(1).stderr_has("is not inside a cargo project");
+    cli_in(tmp.path(), &["size", "--manifest-path", "nowhere/Cargo.toml"]).failure(1).stderr_has("nowhere/Cargo.toml");
+}
+
+#[test]
+fn a_package_without_the_table_is_told_how_to_opt_in() {
+    let p = Project::host("cli_size_optout", "").with_assets();
+    for cmd in [&["size"][..], &["build"][..]] {
+        p.cli(cmd)
+            .failure(1)
+            .stderr_has("package `cli_size_optout` has no [package.metadata.assetota] table")
+            .stderr_has("[package.metadata.assetota]\n")
+            .stderr_has("dir = \"assets\"")
+            .stderr_has("cargo assetota init");
+    }
+}
+
+#[test]
+fn a_bad_config_names_the_key_and_file() {
+    let p = Project::host("cli_size_badcfg", "[package.metadata.assetota]\ndir = \"assets\"\nplatfrom = \"p2\"\n").with_assets();
+    p.cli(&["size"]).failure(1).stderr_has("package.metadata.assetota.platfrom").stderr_has("Cargo.toml");
+    let p = Project::host("cli_size_nodir", META);
+    p.cli(&["size"]).failure(1).stderr_has("does not exist").stderr_has("cargo assetota init");
+}
+
+#[test]
+fn partition_table_platforms_check_the_firmware() {
+    let meta = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"w800\"\n\n\
+                [package.metadata.assetota.platforms.w800]\npartition-table = \"partitions.csv\"\npartition = \"assets\"\nblock-size = 4096\n";
+    let p = Project::host("cli_size_w800", meta).with_assets();
+    p.write("partitions.csv", "# name, offset, size, flag\napp, 0x10000, 0x1000, 0\napp_ota, 0x11000, 0x400, 0\nassets, 0x20000, 0x20000, 0\n");
+    // A 6 KiB image of noise: over both the 4 KiB app and the 1 KiB OTA partition.
+    let mut x: u32 = 7;
+    let image: Vec<u8> = (0..6144)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    p.write("fw.bin", &image);
+    let run = p.cli(&["size", "--firmware", "fw.bin"]).failure(3);
+    assert!(run.stderr.contains("over the app partition of 4,096 B"), "{}", run.stderr);
+    assert!(run.stderr.contains("xz-compressed update"), "{}", run.stderr);
+    // A small image fits both.
+    p.write("fw.bin", vec![0u8; 2048]);
+    let json = p.cli(&["size", "--json", "--firmware", "fw.bin"]).success().json();
+    assert_eq!(json["firmware"]["app_partition"], 4096);
+    assert_eq!(json["firmware"]["ota_partition"], 1024);
+    assert_eq!(json["firmware"]["fits"], true);
+}

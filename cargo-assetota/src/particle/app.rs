@@ -4,7 +4,8 @@
 //! writes them (research/particle-asset-ota.md §2.4).
 
 use super::module::{
-    self, AssetDependency, CRC_SIZE, Extension, FIXED_TAIL, FormatError, Module, PREFIX_SIZE, ext, flags, function,
+    self, AssetDependency, CRC_SIZE, Extension, FIXED_TAIL, FormatError, Module, PREFIX_SIZE, ext,
+    flags, function,
 };
 
 /// The oldest Device OS that knows asset dependencies (its module version).
@@ -31,17 +32,72 @@ const RTL872X_USER_PART: u64 = 1_572_864;
 /// Platforms with asset OTA (numbers from @particle/device-constants 4.2.1,
 /// `firmwareModules[type=userPart]`).
 pub const USER_PARTS: &[UserPart] = &[
-    UserPart { platform_id: 12, name: "argon", grows_left: false, max_size: NRF52_USER_PART },
-    UserPart { platform_id: 13, name: "boron", grows_left: false, max_size: NRF52_USER_PART },
-    UserPart { platform_id: 15, name: "esomx", grows_left: false, max_size: NRF52_USER_PART },
-    UserPart { platform_id: 23, name: "bsom", grows_left: false, max_size: NRF52_USER_PART },
-    UserPart { platform_id: 25, name: "b5som", grows_left: false, max_size: NRF52_USER_PART },
-    UserPart { platform_id: 26, name: "tracker", grows_left: false, max_size: NRF52_USER_PART },
-    UserPart { platform_id: 28, name: "trackerm", grows_left: true, max_size: RTL872X_USER_PART },
-    UserPart { platform_id: 32, name: "p2", grows_left: true, max_size: RTL872X_USER_PART },
-    UserPart { platform_id: 35, name: "msom", grows_left: true, max_size: RTL872X_USER_PART },
-    UserPart { platform_id: 37, name: "electron2", grows_left: false, max_size: NRF52_USER_PART },
-    UserPart { platform_id: 38, name: "sulu", grows_left: true, max_size: RTL872X_USER_PART },
+    UserPart {
+        platform_id: 12,
+        name: "argon",
+        grows_left: false,
+        max_size: NRF52_USER_PART,
+    },
+    UserPart {
+        platform_id: 13,
+        name: "boron",
+        grows_left: false,
+        max_size: NRF52_USER_PART,
+    },
+    UserPart {
+        platform_id: 15,
+        name: "esomx",
+        grows_left: false,
+        max_size: NRF52_USER_PART,
+    },
+    UserPart {
+        platform_id: 23,
+        name: "bsom",
+        grows_left: false,
+        max_size: NRF52_USER_PART,
+    },
+    UserPart {
+        platform_id: 25,
+        name: "b5som",
+        grows_left: false,
+        max_size: NRF52_USER_PART,
+    },
+    UserPart {
+        platform_id: 26,
+        name: "tracker",
+        grows_left: false,
+        max_size: NRF52_USER_PART,
+    },
+    UserPart {
+        platform_id: 28,
+        name: "trackerm",
+        grows_left: true,
+        max_size: RTL872X_USER_PART,
+    },
+    UserPart {
+        platform_id: 32,
+        name: "p2",
+        grows_left: true,
+        max_size: RTL872X_USER_PART,
+    },
+    UserPart {
+        platform_id: 35,
+        name: "msom",
+        grows_left: true,
+        max_size: RTL872X_USER_PART,
+    },
+    UserPart {
+        platform_id: 37,
+        name: "electron2",
+        grows_left: false,
+        max_size: NRF52_USER_PART,
+    },
+    UserPart {
+        platform_id: 38,
+        name: "sulu",
+        grows_left: true,
+        max_size: RTL872X_USER_PART,
+    },
 ];
 
 /// Particle platforms that exist but have no asset storage.
@@ -72,9 +128,11 @@ pub fn user_part(platform_id: u16) -> Option<&'static UserPart> {
 pub enum AppError {
     #[error("is not a Particle module: {0}")]
     Format(#[from] FormatError),
-    #[error("is a Particle {} module (function {0}), not an application (user part)", function::name(*.0))]
+    #[error("is a Particle {name} module (function {0}), not an application (user part)", name = function::name(*.0))]
     NotUserPart(u8),
-    #[error("depends on Device OS module version {0}; asset OTA needs Device OS 5.5.0 (module version {MIN_DEVICE_OS}) or newer")]
+    #[error(
+        "depends on Device OS module version {0}; asset OTA needs Device OS 5.5.0 (module version {MIN_DEVICE_OS}) or newer"
+    )]
     DeviceOsTooOld(u16),
     #[error("is for Particle platform `{name}` (id {id}), which does not support assets")]
     NoAssetSupport { id: u16, name: &'static str },
@@ -86,11 +144,19 @@ pub enum AppError {
     Combined,
     #[error("is an encrypted module")]
     Encrypted,
-    #[error("fails its CRC-32 check (stored {stored:08x}, computed {computed:08x}); the file is damaged")]
+    #[error(
+        "fails its CRC-32 check (stored {stored:08x}, computed {computed:08x}); the file is damaged"
+    )]
     BadCrc { stored: u32, computed: u32 },
     #[error("would be {size} bytes with the asset dependencies, over the {max}-byte user part of platform `{platform}` by {}", size - max)]
-    TooBig { size: u64, max: u64, platform: &'static str },
-    #[error("would need a suffix of {0} bytes for the asset dependencies, more than a module can hold (65535)")]
+    TooBig {
+        size: u64,
+        max: u64,
+        platform: &'static str,
+    },
+    #[error(
+        "would need a suffix of {0} bytes for the asset dependencies, more than a module can hold (65535)"
+    )]
     SuffixOverflow(usize),
     #[error("asset name `{0}` is too long for an ASSET_DEPENDENCY extension")]
     NameTooLong(String),
@@ -121,10 +187,12 @@ impl App {
         let user_part = match user_part(p.platform_id) {
             Some(u) => u,
             None => {
-                return Err(match WITHOUT_ASSETS.iter().find(|(id, _)| *id == p.platform_id) {
-                    Some(&(id, name)) => AppError::NoAssetSupport { id, name },
-                    None => AppError::UnknownPlatform(p.platform_id),
-                });
+                return Err(
+                    match WITHOUT_ASSETS.iter().find(|(id, _)| *id == p.platform_id) {
+                        Some(&(id, name)) => AppError::NoAssetSupport { id, name },
+                        None => AppError::UnknownPlatform(p.platform_id),
+                    },
+                );
             }
         };
         if p.has(flags::COMPRESSED) {
@@ -178,7 +246,11 @@ pub struct Dependency<'a> {
 /// END is replaced. With no dependencies and none present, the application
 /// is returned unchanged (as `particle bundle` leaves it); with none but
 /// some present, they are removed as `particle binary strip-assets` does.
-pub fn with_dependencies(bytes: &[u8], app: &App, deps: &[Dependency<'_>]) -> Result<Vec<u8>, AppError> {
+pub fn with_dependencies(
+    bytes: &[u8],
+    app: &App,
+    deps: &[Dependency<'_>],
+) -> Result<Vec<u8>, AppError> {
     let m = &app.module;
     let has_deps = !m.asset_dependencies().is_empty();
     if deps.is_empty() && !has_deps {
@@ -203,7 +275,8 @@ pub fn with_dependencies(bytes: &[u8], app: &App, deps: &[Dependency<'_>]) -> Re
             .cloned()
             .collect();
         exts.extend(new_exts);
-        let ext_len: usize = exts.iter().map(|e| e.bytes.len()).sum::<usize>() + module::EXT_HEADER_SIZE;
+        let ext_len: usize =
+            exts.iter().map(|e| e.bytes.len()).sum::<usize>() + module::EXT_HEADER_SIZE;
         let unpadded = (PREFIX_SIZE + ext_len + payload.len() + m.suffix_size + CRC_SIZE) as u32;
         // end − (size − 4) is the new start; pad the END so it is aligned.
         let start = prefix.end.wrapping_sub(unpadded - CRC_SIZE as u32);
@@ -224,26 +297,44 @@ pub fn with_dependencies(bytes: &[u8], app: &App, deps: &[Dependency<'_>]) -> Re
         assemble(&prefix, &exts, payload, &suffix)
     } else {
         let mut exts = new_exts;
-        exts.extend(m.suffix_extensions.iter().filter(|e| e.kind != ext::ASSET_DEPENDENCY).cloned());
-        if exts.last().is_some_and(|e| e.kind != ext::END && e.kind != ext::PRODUCT_DATA) {
+        exts.extend(
+            m.suffix_extensions
+                .iter()
+                .filter(|e| e.kind != ext::ASSET_DEPENDENCY)
+                .cloned(),
+        );
+        if exts
+            .last()
+            .is_some_and(|e| e.kind != ext::END && e.kind != ext::PRODUCT_DATA)
+        {
             exts.push(Extension::end(0));
         }
         let suffix_len = exts.iter().map(|e| e.bytes.len()).sum::<usize>() + FIXED_TAIL;
         // Without a PRODUCT_DATA extension the raw product id/version follow
         // the extensions; a 36-byte suffix had none, so write "no product".
         let raw_product = m.raw_product.unwrap_or([0xFF; 4]);
-        let suffix = module::encode_suffix(&exts, raw_product, m.reserved).ok_or(AppError::SuffixOverflow(suffix_len))?;
+        let suffix = module::encode_suffix(&exts, raw_product, m.reserved)
+            .ok_or(AppError::SuffixOverflow(suffix_len))?;
         let size = m.prefix_size + payload.len() + suffix.len() + CRC_SIZE;
         prefix.end = prefix.start.wrapping_add((size - CRC_SIZE) as u32);
         assemble(&prefix, &m.prefix_extensions, payload, &suffix)
     };
     if out.len() as u64 > app.user_part.max_size {
-        return Err(AppError::TooBig { size: out.len() as u64, max: app.user_part.max_size, platform: app.user_part.name });
+        return Err(AppError::TooBig {
+            size: out.len() as u64,
+            max: app.user_part.max_size,
+            platform: app.user_part.name,
+        });
     }
     Ok(out)
 }
 
-fn assemble(prefix: &module::Prefix, prefix_exts: &[Extension], payload: &[u8], suffix: &[u8]) -> Vec<u8> {
+fn assemble(
+    prefix: &module::Prefix,
+    prefix_exts: &[Extension],
+    payload: &[u8],
+    suffix: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(PREFIX_SIZE + payload.len() + suffix.len() + 64);
     out.extend_from_slice(&prefix.encode());
     for e in prefix_exts {

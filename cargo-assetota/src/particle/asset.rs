@@ -17,8 +17,8 @@ use assetota_core::codec::{Codec, PARTICLE_DEFLATE};
 use sha2::{Digest, Sha256};
 
 use super::module::{
-    self, COMPRESSED_HEADER_SIZE, CRC_SIZE, Extension, FormatError, HASH_TYPE_SHA256, MIN_SUFFIX_SIZE, Module,
-    PREFIX_SIZE, Prefix, ext, flags, function,
+    self, COMPRESSED_HEADER_SIZE, CRC_SIZE, Extension, FormatError, HASH_TYPE_SHA256,
+    MIN_SUFFIX_SIZE, Module, PREFIX_SIZE, Prefix, ext, flags, function,
 };
 
 /// Bytes of module around the deflate stream: prefix, compression header,
@@ -31,7 +31,11 @@ pub const METHOD_RAW_DEFLATE: u8 = 0;
 /// The suffix of an asset module: HASH, NAME, PRODUCT_DATA.
 fn suffix(raw: &[u8], name: &str) -> Vec<u8> {
     let sha: [u8; 32] = Sha256::digest(raw).into();
-    let exts = [Extension::hash(&sha), Extension::name(name.as_bytes()), Extension::product_data(0xFFFF, 0xFFFF)];
+    let exts = [
+        Extension::hash(&sha),
+        Extension::name(name.as_bytes()),
+        Extension::product_data(0xFFFF, 0xFFFF),
+    ];
     module::encode_suffix(&exts, [0xFF; 4], [0, 0]).expect("an asset name fits a u16 suffix")
 }
 
@@ -48,7 +52,13 @@ fn assemble(prefix: &Prefix, body: &[&[u8]], suffix: &[u8]) -> Vec<u8> {
 }
 
 fn asset_prefix(len: usize, flags: u8) -> Prefix {
-    Prefix { start: 0, end: (len - CRC_SIZE) as u32, flags, function: function::ASSET, ..Prefix::default() }
+    Prefix {
+        start: 0,
+        end: (len - CRC_SIZE) as u32,
+        flags,
+        function: function::ASSET,
+        ..Prefix::default()
+    }
 }
 
 /// Deflates with the project's codec (real zlib, Particle's settings).
@@ -60,7 +70,8 @@ pub fn deflate(codec: Codec, raw: &[u8]) -> std::io::Result<Vec<u8>> {
 
 /// The compressed asset module the device stores for `raw` named `name`.
 pub fn create(raw: &[u8], name: &str) -> std::io::Result<Vec<u8>> {
-    let original = u32::try_from(raw.len()).map_err(|_| std::io::Error::other("an asset must be smaller than 4 GiB"))?;
+    let original = u32::try_from(raw.len())
+        .map_err(|_| std::io::Error::other("an asset must be smaller than 4 GiB"))?;
     let payload = deflate(PARTICLE_DEFLATE, raw)?;
     let suffix = suffix(raw, name);
     let mut header = [0u8; COMPRESSED_HEADER_SIZE];
@@ -69,7 +80,11 @@ pub fn create(raw: &[u8], name: &str) -> std::io::Result<Vec<u8>> {
     header[3] = 0; // window bits 0 means 15
     header[4..8].copy_from_slice(&original.to_le_bytes());
     let len = PREFIX_SIZE + COMPRESSED_HEADER_SIZE + payload.len() + suffix.len() + CRC_SIZE;
-    Ok(assemble(&asset_prefix(len, flags::DROP_MODULE_INFO | flags::COMPRESSED), &[&header, &payload], &suffix))
+    Ok(assemble(
+        &asset_prefix(len, flags::DROP_MODULE_INFO | flags::COMPRESSED),
+        &[&header, &payload],
+        &suffix,
+    ))
 }
 
 /// The uncompressed form (`createAssetModule(…, {compress: false})`). Device
@@ -85,7 +100,7 @@ pub fn create_uncompressed(raw: &[u8], name: &str) -> Vec<u8> {
 pub enum AssetModuleError {
     #[error("is not a Particle module: {0}")]
     Format(#[from] FormatError),
-    #[error("is a Particle {} module (function {0}), not an asset", function::name(*.0))]
+    #[error("is a Particle {name} module (function {0}), not an asset", name = function::name(*.0))]
     NotAsset(u8),
     #[error("lacks the DROP_MODULE_INFO flag")]
     NoDropModuleInfo,
@@ -153,7 +168,11 @@ impl AssetModule {
         if module.suffix_size < MIN_SUFFIX_SIZE + 8 {
             return Err(AssetModuleError::SuffixTooSmall(module.suffix_size));
         }
-        let name = module.suffix_extension(ext::NAME).ok_or(AssetModuleError::NoName)?.body().to_vec();
+        let name = module
+            .suffix_extension(ext::NAME)
+            .ok_or(AssetModuleError::NoName)?
+            .body()
+            .to_vec();
         let sha256: [u8; 32] = module
             .suffix_extensions
             .iter()
@@ -164,24 +183,49 @@ impl AssetModule {
         let body = module.payload_range();
         let compressed = p.has(flags::COMPRESSED);
         let (header_size, method, window_bits, original_size, payload) = if compressed {
-            let h = bytes.get(body.start..body.start + COMPRESSED_HEADER_SIZE).filter(|_| body.len() >= COMPRESSED_HEADER_SIZE);
-            let h = h.ok_or(AssetModuleError::BadHeader("the module is shorter than the header"))?;
+            let h = bytes
+                .get(body.start..body.start + COMPRESSED_HEADER_SIZE)
+                .filter(|_| body.len() >= COMPRESSED_HEADER_SIZE);
+            let h = h.ok_or(AssetModuleError::BadHeader(
+                "the module is shorter than the header",
+            ))?;
             let header_size = u16::from_le_bytes([h[0], h[1]]);
-            if (header_size as usize) < COMPRESSED_HEADER_SIZE || header_size as usize > body.len() {
-                return Err(AssetModuleError::BadHeader("its size field is out of range"));
+            if (header_size as usize) < COMPRESSED_HEADER_SIZE || header_size as usize > body.len()
+            {
+                return Err(AssetModuleError::BadHeader(
+                    "its size field is out of range",
+                ));
             }
             let original = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
             if h[2] != METHOD_RAW_DEFLATE {
                 return Err(AssetModuleError::Method(h[2]));
             }
             if h[3] != 0 && !(8..=15).contains(&h[3]) {
-                return Err(AssetModuleError::BadHeader("window bits must be 0 (15) or 8 to 15"));
+                return Err(AssetModuleError::BadHeader(
+                    "window bits must be 0 (15) or 8 to 15",
+                ));
             }
-            (header_size, h[2], h[3], u64::from(original), body.start + header_size as usize..body.end)
+            (
+                header_size,
+                h[2],
+                h[3],
+                u64::from(original),
+                body.start + header_size as usize..body.end,
+            )
         } else {
             (0, 0, 0, body.len() as u64, body.clone())
         };
-        Ok(AssetModule { module, name, sha256, compressed, header_size, method, window_bits, original_size, payload })
+        Ok(AssetModule {
+            module,
+            name,
+            sha256,
+            compressed,
+            header_size,
+            method,
+            window_bits,
+            original_size,
+            payload,
+        })
     }
 
     pub fn name_lossy(&self) -> String {
@@ -204,11 +248,17 @@ impl AssetModule {
             payload.to_vec()
         };
         if raw.len() as u64 != self.original_size {
-            return Err(AssetModuleError::SizeMismatch { declared: self.original_size, actual: raw.len() as u64 });
+            return Err(AssetModuleError::SizeMismatch {
+                declared: self.original_size,
+                actual: raw.len() as u64,
+            });
         }
         let sha: [u8; 32] = Sha256::digest(&raw).into();
         if sha != self.sha256 {
-            return Err(AssetModuleError::HashMismatch { declared: module::hex(&self.sha256), actual: module::hex(&sha) });
+            return Err(AssetModuleError::HashMismatch {
+                declared: module::hex(&self.sha256),
+                actual: module::hex(&sha),
+            });
         }
         Ok(raw)
     }

@@ -101,8 +101,15 @@ pub const HASH_TYPE_SHA256: u8 = 0;
 pub enum FormatError {
     #[error("it is {0} bytes, too short for a Particle module (at least {min})", min = PREFIX_SIZE + FIXED_TAIL)]
     TooShort(usize),
-    #[error("its module info says it spans {start:#x}..{end:#x} ({declared} bytes with the CRC), but the file is {actual} bytes")]
-    SizeMismatch { start: u32, end: u32, declared: u64, actual: usize },
+    #[error(
+        "its module info says it spans {start:#x}..{end:#x} ({declared} bytes with the CRC), but the file is {actual} bytes"
+    )]
+    SizeMismatch {
+        start: u32,
+        end: u32,
+        declared: u64,
+        actual: usize,
+    },
     #[error("its suffix size {0} is out of range for a file of this size")]
     BadSuffixSize(usize),
     #[error("its prefix extensions are malformed: {0}")]
@@ -137,11 +144,13 @@ pub struct Prefix {
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at.checked_add(2)?).map(|s| u16::from_le_bytes([s[0], s[1]]))
+    b.get(at..at.checked_add(2)?)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at.checked_add(4)?).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(at..at.checked_add(4)?)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 impl Prefix {
@@ -157,8 +166,16 @@ impl Prefix {
             platform_id: u16_at(b, 12)?,
             function: b[14],
             index: b[15],
-            dep1: Dependency { function: b[16], index: b[17], version: u16_at(b, 18)? },
-            dep2: Dependency { function: b[20], index: b[21], version: u16_at(b, 22)? },
+            dep1: Dependency {
+                function: b[16],
+                index: b[17],
+                version: u16_at(b, 18)?,
+            },
+            dep2: Dependency {
+                function: b[20],
+                index: b[21],
+                version: u16_at(b, 22)?,
+            },
         })
     }
 
@@ -223,7 +240,8 @@ impl Extension {
     /// # Panics
     /// If the body does not fit a u16 length; callers bound names first.
     pub fn new(kind: u16, body: &[u8]) -> Extension {
-        let len = u16::try_from(EXT_HEADER_SIZE + body.len()).expect("extension longer than 65535 bytes");
+        let len =
+            u16::try_from(EXT_HEADER_SIZE + body.len()).expect("extension longer than 65535 bytes");
         let mut bytes = Vec::with_capacity(len as usize);
         bytes.extend_from_slice(&kind.to_le_bytes());
         bytes.extend_from_slice(&len.to_le_bytes());
@@ -278,7 +296,11 @@ impl Extension {
         let (&hash_type, rest) = body.split_first()?;
         let (&hash_len, rest) = rest.split_first()?;
         let hash = rest.get(..hash_len as usize)?;
-        Some(AssetDependency { name: rest[hash_len as usize..].to_vec(), hash_type, hash: hash.to_vec() })
+        Some(AssetDependency {
+            name: rest[hash_len as usize..].to_vec(),
+            hash_type,
+            hash: hash.to_vec(),
+        })
     }
 
     /// Decodes a HASH extension: (type, hash).
@@ -293,7 +315,9 @@ impl Extension {
 
     /// DYNAMIC_LOCATION's `module_start_address`.
     pub fn dynamic_location_start(&self) -> Option<u32> {
-        (self.kind == ext::DYNAMIC_LOCATION).then(|| u32_at(self.body(), 0)).flatten()
+        (self.kind == ext::DYNAMIC_LOCATION)
+            .then(|| u32_at(self.body(), 0))
+            .flatten()
     }
 
     /// Reads the extension at `at`, which must end at or before `limit`.
@@ -311,7 +335,10 @@ impl Extension {
         if at + len > limit {
             return Err("an extension runs past the end of its area");
         }
-        Ok(Some(Extension { kind, bytes: bytes[at..at + len].to_vec() }))
+        Ok(Some(Extension {
+            kind,
+            bytes: bytes[at..at + len].to_vec(),
+        }))
     }
 }
 
@@ -344,9 +371,16 @@ impl Module {
             return Err(FormatError::TooShort(len));
         }
         let prefix = Prefix::read(bytes).ok_or(FormatError::TooShort(len))?;
-        let declared = u64::from(prefix.end).wrapping_sub(u64::from(prefix.start)).wrapping_add(CRC_SIZE as u64);
+        let declared = u64::from(prefix.end)
+            .wrapping_sub(u64::from(prefix.start))
+            .wrapping_add(CRC_SIZE as u64);
         if prefix.end < prefix.start || declared != len as u64 {
-            return Err(FormatError::SizeMismatch { start: prefix.start, end: prefix.end, declared, actual: len });
+            return Err(FormatError::SizeMismatch {
+                start: prefix.start,
+                end: prefix.end,
+                declared,
+                actual: len,
+            });
         }
         let suffix_size = u16_at(bytes, len - CRC_SIZE - 2).unwrap_or(0) as usize;
         if suffix_size < MIN_SUFFIX_SIZE || suffix_size + CRC_SIZE + PREFIX_SIZE > len {
@@ -361,7 +395,9 @@ impl Module {
             loop {
                 let e = Extension::read(bytes, at, suffix_start)
                     .map_err(FormatError::BadPrefixExtensions)?
-                    .ok_or(FormatError::BadPrefixExtensions("they do not end with an END extension"))?;
+                    .ok_or(FormatError::BadPrefixExtensions(
+                        "they do not end with an END extension",
+                    ))?;
                 at += e.bytes.len();
                 let end = e.kind == ext::END;
                 prefix_extensions.push(e);
@@ -379,7 +415,9 @@ impl Module {
         if suffix_size > MIN_SUFFIX_SIZE + RAW_PRODUCT_SIZE {
             let mut at = suffix_start;
             while at + EXT_HEADER_SIZE <= fixed {
-                let Some(e) = Extension::read(bytes, at, fixed).map_err(FormatError::BadSuffixExtensions)? else {
+                let Some(e) =
+                    Extension::read(bytes, at, fixed).map_err(FormatError::BadSuffixExtensions)?
+                else {
                     break;
                 };
                 at += e.bytes.len();
@@ -390,8 +428,8 @@ impl Module {
                 }
             }
         }
-        let raw_product =
-            (suffix_size >= MIN_SUFFIX_SIZE + RAW_PRODUCT_SIZE).then(|| bytes[fixed - 4..fixed].try_into().unwrap());
+        let raw_product = (suffix_size >= MIN_SUFFIX_SIZE + RAW_PRODUCT_SIZE)
+            .then(|| bytes[fixed - 4..fixed].try_into().unwrap());
         Ok(Module {
             prefix,
             prefix_extensions,
@@ -456,9 +494,16 @@ pub fn seal(bytes: &mut [u8]) {
 /// Encodes a suffix: extensions, the raw product id/version when there is no
 /// PRODUCT_DATA extension, reserved, a zero SHA-256 (see [`seal`]), the size.
 /// Returns `None` when it would not fit the u16 size field.
-pub fn encode_suffix(extensions: &[Extension], raw_product: [u8; 4], reserved: [u8; 2]) -> Option<Vec<u8>> {
+pub fn encode_suffix(
+    extensions: &[Extension],
+    raw_product: [u8; 4],
+    reserved: [u8; 2],
+) -> Option<Vec<u8>> {
     let has_product_data = extensions.iter().any(|e| e.kind == ext::PRODUCT_DATA);
-    let mut out: Vec<u8> = extensions.iter().flat_map(|e| e.bytes.iter().copied()).collect();
+    let mut out: Vec<u8> = extensions
+        .iter()
+        .flat_map(|e| e.bytes.iter().copied())
+        .collect();
     if !has_product_data {
         out.extend_from_slice(&raw_product);
     }
@@ -488,8 +533,16 @@ mod tests {
             platform_id: 32,
             function: function::USER_PART,
             index: 1,
-            dep1: Dependency { function: 4, index: 1, version: 5800 },
-            dep2: Dependency { function: 2, index: 0, version: 3000 },
+            dep1: Dependency {
+                function: 4,
+                index: 1,
+                version: 5800,
+            },
+            dep2: Dependency {
+                function: 2,
+                index: 0,
+                version: 3000,
+            },
         };
         assert_eq!(Prefix::read(&p.encode()), Some(p));
     }

@@ -1,0 +1,160 @@
+//! Shared by the `particle*` tests: the Particle code compiled as it is in
+//! `src/particle/` (the CLI is a binary, so its modules are mounted here by
+//! path), and the npm oracle in `tests/oracle` (binary-version-reader 3.1.3
+//! and particle-cli 3.43.1, installed by `scripts/test.sh`).
+#![allow(dead_code)]
+
+#[path = "../../src/particle/app.rs"]
+pub mod app;
+#[path = "../../src/particle/asset.rs"]
+pub mod asset;
+#[path = "../../src/particle/module.rs"]
+pub mod module;
+#[path = "../../src/particle/zip.rs"]
+pub mod zip;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// `tests/oracle` at the repository root.
+pub fn oracle_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join("tests")
+        .join("oracle")
+}
+
+fn check_installed() {
+    let dir = oracle_dir();
+    for package in [
+        "binary-version-reader",
+        "particle-cli",
+        "@particle/device-constants",
+    ] {
+        assert!(
+            dir.join("node_modules")
+                .join(package)
+                .join("package.json")
+                .is_file(),
+            "the npm oracle is not installed ({package} missing in {}); run scripts/test.sh, or `npm ci` in tests/oracle",
+            dir.display()
+        );
+    }
+}
+
+/// Runs `tests/oracle/oracle.js` on a batch of operations and returns one
+/// result per operation (an object with `error` when BVR threw).
+pub fn oracle(ops: Vec<Value>) -> Vec<Value> {
+    check_installed();
+    let mut child = Command::new("node")
+        .arg("oracle.js")
+        .current_dir(oracle_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run `node`; install Node.js 20 (scripts/test.sh needs it too)");
+    let request = serde_json::to_vec(&json!({ "ops": ops })).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&request));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "oracle.js failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let response: Value = serde_json::from_slice(&out.stdout).expect("oracle.js printed JSON");
+    let versions = &response["versions"];
+    assert_eq!(
+        versions["binary-version-reader"], "3.1.3",
+        "tests/oracle must hold binary-version-reader 3.1.3"
+    );
+    response["results"].as_array().unwrap().clone()
+}
+
+/// One operation, which must succeed.
+pub fn oracle1(op: Value) -> Value {
+    let r = oracle(vec![op]).remove(0);
+    assert!(r.get("error").is_none(), "oracle op failed: {r}");
+    r
+}
+
+/// Runs particle-cli 3.43.1 (offline, with a throwaway home) and returns
+/// (exit code, stdout, stderr).
+pub fn particle_cli(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    check_installed();
+    let home = tempfile::tempdir().unwrap();
+    let bin = oracle_dir()
+        .join("node_modules")
+        .join("particle-cli")
+        .join("src")
+        .join("index.js");
+    let out = Command::new("node")
+        .arg(&bin)
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", home.path())
+        .env("PARTICLE_DISABLE_UPDATE", "true")
+        .env("NO_COLOR", "1")
+        .env("FORCE_COLOR", "0")
+        .output()
+        .expect("cannot run node");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A deterministic byte stream (xorshift64).
+pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    seed |= 1;
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
+/// Text-like bytes that compress well.
+pub fn text(len: usize, seed: u64) -> Vec<u8> {
+    let words = [
+        "sensor", "value", "frame", "pixel", "asset", "boron", "photon", "temp", "{\"id\":",
+        "},\n", "0.125", "true",
+    ];
+    let mut out = Vec::with_capacity(len + 16);
+    let n = noise(len, seed);
+    let mut i = 0;
+    while out.len() < len {
+        out.extend_from_slice(words[n[i % n.len()] as usize % words.len()].as_bytes());
+        out.push(b' ');
+        i += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn read(path: impl AsRef<Path>) -> Vec<u8> {
+    std::fs::read(path.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.to_str().unwrap().to_owned()
+}

@@ -4,8 +4,10 @@
 //!
 //! It is only ever a hint: a file that does not parse, fails its checksum or
 //! comes from another format version is ignored whole, and an entry whose
-//! file changed within [`RACY_WINDOW`] of the cache being written is not
-//! trusted (a write in the same clock tick would leave size and mtime alike).
+//! file changed within [`RACY_WINDOW`] of being measured is neither saved nor
+//! trusted in memory (a write in the same clock tick would leave size and
+//! mtime alike). The in-memory rule matters to a long-running `watch`, which
+//! looks the same entries up again and again.
 
 use crate::codec::Codec;
 use crate::measure::Measured;
@@ -53,6 +55,18 @@ struct Entry {
     stamp: Stamp,
     sha256: [u8; 32],
     compressed_size: u64,
+    /// When the stamp was taken (ns since the epoch), for entries measured by
+    /// this process; `None` for loaded ones, which passed the check when saved.
+    checked_ns: Option<u128>,
+}
+
+impl Entry {
+    /// Whether the file had been still long enough when it was measured that
+    /// a later write cannot have left its stamp unchanged.
+    fn settled(&self) -> bool {
+        self.checked_ns
+            .is_none_or(|t| t.saturating_sub(self.stamp.mtime_ns) > RACY_WINDOW.as_nanos())
+    }
 }
 
 /// An in-memory cache, loaded from and saved to one file.
@@ -94,7 +108,7 @@ impl Cache {
         let found = self
             .entries
             .get(&(key(codec), path.to_owned()))
-            .filter(|e| e.stamp == stamp);
+            .filter(|e| e.stamp == stamp && e.settled());
         match found {
             Some(e) => {
                 self.hits += 1;
@@ -113,11 +127,24 @@ impl Cache {
         }
     }
 
-    pub fn insert(&mut self, codec: Codec, measured: &Measured, stamp: Stamp) {
+    /// Records a measurement; `checked_at` is when `stamp` was taken (before
+    /// the file was read).
+    pub fn insert(
+        &mut self,
+        codec: Codec,
+        measured: &Measured,
+        stamp: Stamp,
+        checked_at: SystemTime,
+    ) {
         let entry = Entry {
             stamp,
             sha256: measured.sha256,
             compressed_size: measured.compressed_size,
+            checked_ns: Some(
+                checked_at
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            ),
         };
         self.entries
             .insert((key(codec), measured.path.clone()), entry);
@@ -129,20 +156,16 @@ impl Cache {
     }
 
     /// Writes the cache atomically (temporary file, then rename), keeping only
-    /// `keep` paths (the files of the latest scan) so it does not grow forever.
-    /// Errors are ignored: a cache that cannot be written is only slower.
+    /// `keep` paths (the files of the latest scan) so it does not grow forever,
+    /// and only settled entries. Errors are ignored: a cache that cannot be
+    /// written is only slower.
     pub fn save(&self, keep: &[PathBuf]) {
         let Some(path) = &self.path else { return };
-        let now_ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
         let keep: std::collections::HashSet<&PathBuf> = keep.iter().collect();
         let mut lines: Vec<String> = self
             .entries
             .iter()
-            .filter(|((_, p), e)| {
-                keep.contains(p) && now_ns.saturating_sub(e.stamp.mtime_ns) > RACY_WINDOW.as_nanos()
-            })
+            .filter(|((_, p), e)| keep.contains(p) && e.settled())
             .filter_map(|((codec, p), e)| {
                 let p = p.to_str().filter(|s| !s.contains(['\n', '\r']))?;
                 let sha: String = e.sha256.iter().map(|b| format!("{b:02x}")).collect();
@@ -217,6 +240,7 @@ fn parse(text: &str) -> Option<HashMap<(String, PathBuf), Entry>> {
                 },
                 sha256,
                 compressed_size,
+                checked_ns: None,
             },
         );
     }

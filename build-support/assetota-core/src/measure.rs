@@ -150,6 +150,7 @@ pub fn measure_all_cached(
     let mut results: Vec<Option<Measured>> = Vec::with_capacity(files.len());
     let mut stamps = Vec::with_capacity(files.len());
     let mut todo = Vec::new();
+    let checked_at = std::time::SystemTime::now();
     for file in files {
         // Stat before reading: if the file changes meanwhile, the stored
         // stamp is the older one and the next run measures it again.
@@ -170,7 +171,7 @@ pub fn measure_all_cached(
         if slot.is_none() {
             let measured = fresh.next().expect("one fresh measurement per miss");
             if let Some(stamp) = stamps[i] {
-                cache.insert(codec, &measured, stamp);
+                cache.insert(codec, &measured, stamp, checked_at);
             }
             *slot = Some(measured);
         }

@@ -146,3 +146,34 @@ fn finds_the_target_dir_from_out_dir() {
     .unwrap();
     assert_eq!(target_dir_of(&out), Some(t.path().join("target")));
 }
+
+#[test]
+fn racy_entries_are_not_trusted_in_memory_either() {
+    // A long-running process (`watch`) looks entries up again: a file
+    // rewritten in the same clock tick as its measured version, at the same
+    // size, has an unchanged stamp and must still be measured again.
+    let (_t, files) = tree(1);
+    let path = &files[0].path;
+    fs::write(path, "version 1").unwrap();
+    let mtime = fs::metadata(path).unwrap().modified().unwrap();
+    let mut cache = Cache::in_memory();
+    let first = measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+
+    fs::write(path, "version 2").unwrap();
+    let f = fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(mtime).unwrap(); // the same tick, as far as the stamp can tell
+    drop(f);
+    let second = measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    assert_eq!(cache.stats(), (0, 2), "the racy entry was trusted");
+    assert_ne!(first[0].sha256, second[0].sha256);
+    assert_eq!(
+        second,
+        measure_all(&files, PARTICLE_DEFLATE, &NoProgress).unwrap()
+    );
+
+    // Once the file has been still for the racy window, its entry is trusted.
+    age(path, 60);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    assert_eq!(cache.stats(), (1, 3));
+}

@@ -55,13 +55,18 @@ pub fn analyze_cached(
     Ok(Budget::new(platform, measured))
 }
 
-/// The assets of a package on a platform, without measuring them.
+/// The assets of a package on a platform, without measuring them. Nested
+/// names are refused on platforms with `flat_names` (Particle's).
 pub fn scan(config: &Config, platform: &Platform) -> Result<Vec<ScannedFile>, ScanError> {
-    scan::scan(&scan::ScanOptions {
+    let files = scan::scan(&scan::ScanOptions {
         dir: config.dir.clone(),
         exclude: config.exclude.clone(),
         max_name_len: platform.max_name_len,
-    })
+    })?;
+    if platform.flat_names {
+        scan::check_flat(&files, &platform.name)?;
+    }
+    Ok(files)
 }
 
 /// The binary manifest (format v1) for a budget, as build.rs embeds it.

@@ -50,6 +50,12 @@ pub enum ScanError {
     NotRegularFile { path: PathBuf, kind: &'static str },
     #[error("asset file `{}`: {source}", path.display())]
     BadName { path: PathBuf, source: NameError },
+    #[error("asset `{name}` (`{}`) is in a sub-directory, but platform `{platform}` keeps assets in one flat directory (Particle's tools would drop it silently); move it to the top of the assets directory", path.display())]
+    NestedName {
+        name: String,
+        path: PathBuf,
+        platform: String,
+    },
     #[error("`{}` and `{}` both become the asset name `{name}`{}; rename one of them", first.display(), second.display(), if *.case_only { " when letter case is ignored" } else { " (same name after Unicode NFC normalization)" })]
     NameCollision {
         name: String,
@@ -138,6 +144,19 @@ pub fn scan(options: &ScanOptions) -> Result<Vec<ScannedFile>, ScanError> {
     files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     check_collisions(&files)?;
     Ok(files)
+}
+
+/// Refuses nested names on a platform that stores assets in one flat
+/// directory (Particle's), naming the first nested asset.
+pub fn check_flat(files: &[ScannedFile], platform: &str) -> Result<(), ScanError> {
+    match files.iter().find(|f| f.name.contains('/')) {
+        Some(f) => Err(ScanError::NestedName {
+            name: f.name.clone(),
+            path: f.path.clone(),
+            platform: platform.to_owned(),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn check_symlink(root: &Path, link: &Path) -> Result<(), ScanError> {

@@ -104,19 +104,35 @@ pub struct AssetJson {
 impl CodecJson {
     pub fn from_codec(codec: Codec) -> CodecJson {
         match codec {
-            Codec::None => CodecJson { kind: "none".into(), level: None, window_bits: None, dict_size: None },
-            Codec::Deflate { level, window_bits } => {
-                CodecJson { kind: "deflate".into(), level: Some(level), window_bits: Some(window_bits), dict_size: None }
-            }
-            Codec::Xz { preset, dict_size } => {
-                CodecJson { kind: "xz".into(), level: Some(preset), window_bits: None, dict_size: Some(dict_size) }
-            }
+            Codec::None => CodecJson {
+                kind: "none".into(),
+                level: None,
+                window_bits: None,
+                dict_size: None,
+            },
+            Codec::Deflate { level, window_bits } => CodecJson {
+                kind: "deflate".into(),
+                level: Some(level),
+                window_bits: Some(window_bits),
+                dict_size: None,
+            },
+            Codec::Xz { preset, dict_size } => CodecJson {
+                kind: "xz".into(),
+                level: Some(preset),
+                window_bits: None,
+                dict_size: Some(dict_size),
+            },
         }
     }
 
     pub fn to_codec(&self) -> std::result::Result<Codec, String> {
-        Codec::from_parts(&self.kind, self.level, self.window_bits.map(u32::from), self.dict_size.map(u64::from))
-            .map_err(|e| e.to_string())
+        Codec::from_parts(
+            &self.kind,
+            self.level,
+            self.window_bits.map(u32::from),
+            self.dict_size.map(u64::from),
+        )
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -145,12 +161,16 @@ impl BundleManifest {
             Some(_) => Origin::Config(PathBuf::from(MANIFEST_JSON)),
         };
         let mut p = match &self.platform {
-            Some(name) => assetota_core::platform::builtin(name).unwrap_or_else(|| assetota_core::platform::unconstrained(codec)),
+            Some(name) => assetota_core::platform::builtin(name)
+                .unwrap_or_else(|| assetota_core::platform::unconstrained(codec)),
             None => assetota_core::platform::unconstrained(codec),
         };
         p.name = self.platform.clone().unwrap_or_else(|| "(none)".into());
         p.codec = codec;
-        p.container = Container { fixed: s.per_asset_overhead, includes_name: s.name_in_container };
+        p.container = Container {
+            fixed: s.per_asset_overhead,
+            includes_name: s.name_in_container,
+        };
         p.limits = s.limit_total.map(|total| Limits {
             total,
             max_asset: s.limit_single,
@@ -190,8 +210,12 @@ pub fn assets_json(budget: &Budget) -> Vec<AssetJson> {
 /// The zip timestamp: `SOURCE_DATE_EPOCH` when set, else 1980-01-01 00:00:00,
 /// clamped to what a zip can hold.
 pub fn timestamp() -> zip::DateTime {
-    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok());
-    let Some(secs) = epoch else { return zip::DateTime::default() };
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let Some(secs) = epoch else {
+        return zip::DateTime::default();
+    };
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -199,8 +223,15 @@ pub fn timestamp() -> zip::DateTime {
         return zip::DateTime::default();
     }
     let y = y.min(2107);
-    zip::DateTime::from_date_and_time(y as u16, m, d, (rem / 3600) as u8, (rem % 3600 / 60) as u8, (rem % 60) as u8)
-        .unwrap_or_default()
+    zip::DateTime::from_date_and_time(
+        y as u16,
+        m,
+        d,
+        (rem / 3600) as u8,
+        (rem % 3600 / 60) as u8,
+        (rem % 60) as u8,
+    )
+    .unwrap_or_default()
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian, UTC).
@@ -225,12 +256,17 @@ pub struct Entry<'a> {
 
 /// Reads an asset for the bundle, checking it is still what was measured.
 pub fn read_asset(path: &Path, name: &str, size: u64, sha256: &str) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     if bytes.len() as u64 != size || sha256_hex(&bytes) != sha256 {
         return Err(Error::Stale {
             bin: name.to_owned(),
             dir: path.parent().unwrap_or(Path::new(".")).to_owned(),
-            changes: vec![format!("`{name}` changed while the bundle was being written")],
+            changes: vec![format!(
+                "`{name}` changed while the bundle was being written"
+            )],
         });
     }
     Ok(bytes)
@@ -240,19 +276,35 @@ pub fn read_asset(path: &Path, name: &str, size: u64, sha256: &str) -> Result<Ve
 /// name; fixed timestamp and permissions; stored or deflated by a rule that only
 /// depends on the bytes. Written to a temporary file beside `path`, then renamed.
 pub fn write(path: &Path, manifest: &BundleManifest, mut entries: Vec<Entry<'_>>) -> Result<()> {
-    let zip_err = |source| Error::Zip { path: path.to_owned(), source };
-    let write_err = |source| Error::Write { path: path.to_owned(), source };
-    let mut json = serde_json::to_vec_pretty(manifest).map_err(|e| write_err(std::io::Error::other(e)))?;
+    let zip_err = |source| Error::Zip {
+        path: path.to_owned(),
+        source,
+    };
+    let write_err = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut json =
+        serde_json::to_vec_pretty(manifest).map_err(|e| write_err(std::io::Error::other(e)))?;
     json.push(b'\n');
     entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    entries.insert(0, Entry { name: MANIFEST_JSON.into(), bytes: json.into() });
+    entries.insert(
+        0,
+        Entry {
+            name: MANIFEST_JSON.into(),
+            bytes: json.into(),
+        },
+    );
 
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(write_err)?;
-    let tmp = tempfile::Builder::new().prefix(".assetota-bundle").tempfile_in(dir).map_err(write_err)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".assetota-bundle")
+        .tempfile_in(dir)
+        .map_err(write_err)?;
     let time = timestamp();
     {
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
@@ -264,11 +316,16 @@ pub fn write(path: &Path, manifest: &BundleManifest, mut entries: Vec<Entry<'_>>
             };
             let options = zip::write::SimpleFileOptions::default()
                 .compression_method(method)
-                .compression_level(if method == zip::CompressionMethod::Deflated { Some(6) } else { None })
+                .compression_level(if method == zip::CompressionMethod::Deflated {
+                    Some(6)
+                } else {
+                    None
+                })
                 .last_modified_time(time)
                 .unix_permissions(0o644)
                 .large_file(entry.bytes.len() as u64 >= 0xFFFF_FFFF);
-            zip.start_file(entry.name.as_str(), options).map_err(zip_err)?;
+            zip.start_file(entry.name.as_str(), options)
+                .map_err(zip_err)?;
             zip.write_all(&entry.bytes).map_err(write_err)?;
         }
         let mut out = zip.finish().map_err(zip_err)?;
@@ -327,41 +384,82 @@ pub struct Contents {
 /// ratios deflate cannot reach, or data longer than declared). Nothing is
 /// written to disk; every entry is read through a size-limited reader.
 pub fn read(path: &Path) -> Result<Contents> {
-    let hostile = |entry: &str, reason: &str| Error::HostileBundle { path: path.to_owned(), entry: entry.to_owned(), reason: reason.to_owned() };
-    let bad = |reason: String| Error::BadBundle { path: path.to_owned(), reason };
+    let hostile = |entry: &str, reason: &str| Error::HostileBundle {
+        path: path.to_owned(),
+        entry: entry.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let bad = |reason: String| Error::BadBundle {
+        path: path.to_owned(),
+        reason,
+    };
 
-    let file = std::fs::File::open(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
-    let len = file.metadata().map_err(|source| Error::Read { path: path.to_owned(), source })?.len();
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let len = file
+        .metadata()
+        .map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?
+        .len();
     if len > MAX_TOTAL {
-        return Err(bad(format!("it is {len} bytes, more than the {MAX_TOTAL}-byte limit for a bundle")));
+        return Err(bad(format!(
+            "it is {len} bytes, more than the {MAX_TOTAL}-byte limit for a bundle"
+        )));
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(MAX_TOTAL + 1).read_to_end(&mut bytes).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    file.take(MAX_TOTAL + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
 
     // Duplicates collapse in the zip crate's index: count the central directory.
-    let names = central_directory_names(&bytes).ok_or_else(|| bad("it is not a zip file (no end of central directory record)".into()))?;
+    let names = central_directory_names(&bytes)
+        .ok_or_else(|| bad("it is not a zip file (no end of central directory record)".into()))?;
     let mut seen = HashSet::new();
     for name in &names {
         if !seen.insert(name.as_slice()) {
-            return Err(hostile(&String::from_utf8_lossy(name), "appears more than once"));
+            return Err(hostile(
+                &String::from_utf8_lossy(name),
+                "appears more than once",
+            ));
         }
     }
 
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).map_err(|e| bad(format!("it is not a readable zip file: {e}")))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.as_slice()))
+        .map_err(|e| bad(format!("it is not a readable zip file: {e}")))?;
     if zip.has_duplicate_names() {
-        return Err(hostile("(several)", "duplicate names in the central directory"));
+        return Err(hostile(
+            "(several)",
+            "duplicate names in the central directory",
+        ));
     }
 
     // Structure of every entry, before reading any data.
     let mut total: u64 = 0;
     let mut entries = Vec::new();
     for index in 0..zip.len() {
-        let f = zip.by_index_raw(index).map_err(|e| bad(format!("entry {index} is unreadable: {e}")))?;
+        let f = zip
+            .by_index_raw(index)
+            .map_err(|e| bad(format!("entry {index} is unreadable: {e}")))?;
         let raw = f.name_raw().to_vec();
-        let name = String::from_utf8(raw).map_err(|e| hostile(&String::from_utf8_lossy(e.as_bytes()), "has a name that is not UTF-8"))?;
+        let name = String::from_utf8(raw).map_err(|e| {
+            hostile(
+                &String::from_utf8_lossy(e.as_bytes()),
+                "has a name that is not UTF-8",
+            )
+        })?;
         check_name(&name).map_err(|reason| hostile(&name, reason))?;
         if f.is_dir() {
-            return Err(hostile(&name, "is a directory entry, which bundles do not have"));
+            return Err(hostile(
+                &name,
+                "is a directory entry, which bundles do not have",
+            ));
         }
         if let Some(mode) = f.unix_mode()
             && mode & 0o170000 == 0o120000
@@ -371,19 +469,41 @@ pub fn read(path: &Path) -> Result<Contents> {
         if f.encrypted() {
             return Err(hostile(&name, "is encrypted"));
         }
-        if !matches!(f.compression(), zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
-            return Err(hostile(&name, "uses a compression method other than stored or deflate"));
+        if !matches!(
+            f.compression(),
+            zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+        ) {
+            return Err(hostile(
+                &name,
+                "uses a compression method other than stored or deflate",
+            ));
         }
         let size = f.size();
         if size > MAX_ENTRY {
-            return Err(hostile(&name, &format!("declares {size} bytes, more than the {MAX_ENTRY}-byte limit (decompression bomb)")));
+            return Err(hostile(
+                &name,
+                &format!(
+                    "declares {size} bytes, more than the {MAX_ENTRY}-byte limit (decompression bomb)"
+                ),
+            ));
         }
         if size > (1 << 20) && size / f.compressed_size().max(1) > MAX_RATIO {
-            return Err(hostile(&name, &format!("declares a {}:1 compression ratio, more than deflate can reach (decompression bomb)", size / f.compressed_size().max(1))));
+            return Err(hostile(
+                &name,
+                &format!(
+                    "declares a {}:1 compression ratio, more than deflate can reach (decompression bomb)",
+                    size / f.compressed_size().max(1)
+                ),
+            ));
         }
         total = total.saturating_add(size);
         if total > MAX_TOTAL {
-            return Err(hostile(&name, &format!("brings the bundle past {MAX_TOTAL} decompressed bytes (decompression bomb)")));
+            return Err(hostile(
+                &name,
+                &format!(
+                    "brings the bundle past {MAX_TOTAL} decompressed bytes (decompression bomb)"
+                ),
+            ));
         }
         entries.push((name, size));
     }
@@ -393,14 +513,26 @@ pub fn read(path: &Path) -> Result<Contents> {
         Some(_) => return Err(bad(format!("the first entry is not `{MANIFEST_JSON}`"))),
         None => return Err(bad("it is empty".into())),
     }
-    let json = read_limited(&mut zip, 0, MAX_MANIFEST_JSON).map_err(|r| hostile(MANIFEST_JSON, &r))?;
-    let value: serde_json::Value = serde_json::from_slice(&json).map_err(|e| bad(format!("`{MANIFEST_JSON}` is not valid JSON: {e}")))?;
+    let json =
+        read_limited(&mut zip, 0, MAX_MANIFEST_JSON).map_err(|r| hostile(MANIFEST_JSON, &r))?;
+    let value: serde_json::Value = serde_json::from_slice(&json)
+        .map_err(|e| bad(format!("`{MANIFEST_JSON}` is not valid JSON: {e}")))?;
     match value.get("format").and_then(serde_json::Value::as_u64) {
-        Some(v) if v > FORMAT => return Err(Error::BundleTooNew { path: path.to_owned(), found: v }),
-        Some(0) | None => return Err(bad(format!("`{MANIFEST_JSON}` has no valid `format` version"))),
+        Some(v) if v > FORMAT => {
+            return Err(Error::BundleTooNew {
+                path: path.to_owned(),
+                found: v,
+            });
+        }
+        Some(0) | None => {
+            return Err(bad(format!(
+                "`{MANIFEST_JSON}` has no valid `format` version"
+            )));
+        }
         Some(_) => {}
     }
-    let manifest: BundleManifest = serde_json::from_value(value).map_err(|e| bad(format!("`{MANIFEST_JSON}`: {e}")))?;
+    let manifest: BundleManifest =
+        serde_json::from_value(value).map_err(|e| bad(format!("`{MANIFEST_JSON}`: {e}")))?;
 
     // Every entry must be listed, with the size manifest.json gives it.
     let mut listed: BTreeMap<&str, Option<u64>> = BTreeMap::new();
@@ -419,7 +551,11 @@ pub fn read(path: &Path) -> Result<Contents> {
     let mut assets = BTreeMap::new();
     for (index, (name, declared)) in entries.iter().enumerate().skip(1) {
         // Read no more than declared (and listed) + 1, to catch data that runs long.
-        let limit = listed.get(name.as_str()).copied().flatten().map_or(*declared, |l| l.min(*declared));
+        let limit = listed
+            .get(name.as_str())
+            .copied()
+            .flatten()
+            .map_or(*declared, |l| l.min(*declared));
         let data = read_limited(&mut zip, index, limit).map_err(|r| hostile(name, &r))?;
         if name == &manifest.firmware.file {
             firmware = Some(data);
@@ -427,18 +563,37 @@ pub fn read(path: &Path) -> Result<Contents> {
             assets.insert(asset.to_owned(), data);
         }
     }
-    let firmware = firmware.ok_or_else(|| bad(format!("the firmware entry `{}` is missing", manifest.firmware.file)))?;
-    Ok(Contents { manifest, firmware, assets })
+    let firmware = firmware.ok_or_else(|| {
+        bad(format!(
+            "the firmware entry `{}` is missing",
+            manifest.firmware.file
+        ))
+    })?;
+    Ok(Contents {
+        manifest,
+        firmware,
+        assets,
+    })
 }
 
 /// Decompresses one entry, failing as soon as it yields more than `limit` bytes
 /// or its CRC does not match.
-fn read_limited(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, index: usize, limit: u64) -> std::result::Result<Vec<u8>, String> {
-    let f = zip.by_index(index).map_err(|e| format!("cannot be read: {e}"))?;
+fn read_limited(
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    index: usize,
+    limit: u64,
+) -> std::result::Result<Vec<u8>, String> {
+    let f = zip
+        .by_index(index)
+        .map_err(|e| format!("cannot be read: {e}"))?;
     let mut out = Vec::new();
-    f.take(limit + 1).read_to_end(&mut out).map_err(|e| format!("cannot be decompressed: {e}"))?;
+    f.take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("cannot be decompressed: {e}"))?;
     if out.len() as u64 > limit {
-        return Err(format!("decompresses to more than its declared or listed {limit} bytes (decompression bomb)"));
+        return Err(format!(
+            "decompresses to more than its declared or listed {limit} bytes (decompression bomb)"
+        ));
     }
     Ok(out)
 }
@@ -474,10 +629,20 @@ fn check_name(name: &str) -> std::result::Result<(), &'static str> {
 /// The raw names in the central directory, duplicates kept; `None` if the end
 /// of central directory record cannot be found or points outside the file.
 fn central_directory_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
     let min = bytes.len().saturating_sub(22 + 0xFFFF);
-    let eocd = (min..=bytes.len().checked_sub(22)?).rev().find(|&i| u32_at(i) == Some(0x0605_4b50))?;
+    let eocd = (min..=bytes.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| u32_at(i) == Some(0x0605_4b50))?;
     let count = u16_at(eocd + 10)? as usize;
     let mut at = u32_at(eocd + 16)? as usize;
     let mut names = Vec::with_capacity(count.min(4096));
@@ -507,10 +672,25 @@ mod tests {
 
     #[test]
     fn unsafe_names_are_refused() {
-        for bad in ["../x", "a/../b", "/etc/passwd", "C:/x", "a\\b", "a//b", "./a", "a\nb", ""] {
+        for bad in [
+            "../x",
+            "a/../b",
+            "/etc/passwd",
+            "C:/x",
+            "a\\b",
+            "a//b",
+            "./a",
+            "a\nb",
+            "",
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
-        for good in ["manifest.json", "assets/img/logo.png", "hello.bin", "assets/..dots"] {
+        for good in [
+            "manifest.json",
+            "assets/img/logo.png",
+            "hello.bin",
+            "assets/..dots",
+        ] {
             assert!(check_name(good).is_ok(), "{good:?}");
         }
     }

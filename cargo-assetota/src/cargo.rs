@@ -27,17 +27,27 @@ pub fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
         cmd.manifest_path(path);
     }
     cmd.exec().map_err(|e| match e {
-        cargo_metadata::Error::CargoMetadata { stderr } if stderr.contains("could not find `Cargo.toml`") => {
-            Error::NotCargoProject(manifest_path.map_or_else(|| std::env::current_dir().unwrap_or_default(), Path::to_owned))
+        cargo_metadata::Error::CargoMetadata { stderr }
+            if stderr.contains("could not find `Cargo.toml`") =>
+        {
+            Error::NotCargoProject(manifest_path.map_or_else(
+                || std::env::current_dir().unwrap_or_default(),
+                Path::to_owned,
+            ))
         }
-        cargo_metadata::Error::CargoMetadata { stderr } => Error::Metadata(stderr.trim().trim_start_matches("error: ").to_owned()),
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            Error::Metadata(stderr.trim().trim_start_matches("error: ").to_owned())
+        }
         other => Error::Metadata(other.to_string()),
     })
 }
 
 /// Whether a package has opted in with `[package.metadata.assetota]`.
 pub fn opted_in(package: &Package) -> bool {
-    package.metadata.get("assetota").is_some_and(|v| v.is_object())
+    package
+        .metadata
+        .get("assetota")
+        .is_some_and(|v| v.is_object())
 }
 
 /// The packages a command works on: those named with `-p` (each must have opted
@@ -65,22 +75,34 @@ pub fn select_packages<'m>(metadata: &'m Metadata, names: &[String]) -> Result<V
         }
         return Ok(vec![root]);
     }
-    let selected: Vec<&Package> = metadata.workspace_default_packages().into_iter().filter(|p| opted_in(p)).collect();
+    let selected: Vec<&Package> = metadata
+        .workspace_default_packages()
+        .into_iter()
+        .filter(|p| opted_in(p))
+        .collect();
     if selected.is_empty() {
-        return Err(Error::NoOptedInPackage(metadata.workspace_root.clone().into()));
+        return Err(Error::NoOptedInPackage(
+            metadata.workspace_root.clone().into(),
+        ));
     }
     Ok(selected)
 }
 
 pub fn not_opted_in(package: &Package) -> Error {
-    Error::NotOptedIn { package: package.name.to_string(), manifest: package.manifest_path.clone().into() }
+    Error::NotOptedIn {
+        package: package.name.to_string(),
+        manifest: package.manifest_path.clone().into(),
+    }
 }
 
 /// The host's target triple, from `rustc -vV` (`$RUSTC` when set).
 pub fn host_triple() -> Option<String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
     let out = Command::new(rustc).arg("-vV").output().ok()?;
-    String::from_utf8(out.stdout).ok()?.lines().find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+    String::from_utf8(out.stdout)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
 }
 
 /// A binary cargo built.
@@ -93,7 +115,10 @@ pub struct BuiltBinary {
 
 /// The `cargo build` arguments for our flags.
 pub fn build_args(flags: &CargoBuildFlags, verbose: bool, quiet: bool) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["build".into(), "--message-format=json-render-diagnostics".into()];
+    let mut args: Vec<OsString> = vec![
+        "build".into(),
+        "--message-format=json-render-diagnostics".into(),
+    ];
     let mut push = |a: &str| args.push(a.into());
     if flags.release {
         push("--release");
@@ -168,14 +193,21 @@ pub fn build(args: &[OsString], envs: &[(&str, &str)]) -> Result<Vec<BuiltBinary
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|source| Error::Spawn { program: program.to_string_lossy().into_owned(), source })?;
+        .map_err(|source| Error::Spawn {
+            program: program.to_string_lossy().into_owned(),
+            source,
+        })?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut binaries = Vec::new();
     for message in Message::parse_stream(std::io::BufReader::new(stdout)) {
         let Ok(message) = message else { continue };
         match message {
             Message::CompilerArtifact(artifact) => {
-                let is_bin = artifact.target.kind.iter().any(|k| matches!(k, cargo_metadata::TargetKind::Bin));
+                let is_bin = artifact
+                    .target
+                    .kind
+                    .iter()
+                    .any(|k| matches!(k, cargo_metadata::TargetKind::Bin));
                 if let (true, Some(exe)) = (is_bin, artifact.executable) {
                     binaries.push(BuiltBinary {
                         package_id: artifact.package_id,
@@ -188,7 +220,10 @@ pub fn build(args: &[OsString], envs: &[(&str, &str)]) -> Result<Vec<BuiltBinary
             _ => {}
         }
     }
-    let status = child.wait().map_err(|source| Error::Spawn { program: program.to_string_lossy().into_owned(), source })?;
+    let status = child.wait().map_err(|source| Error::Spawn {
+        program: program.to_string_lossy().into_owned(),
+        source,
+    })?;
     if !status.success() {
         return Err(Error::CargoBuild(status.code()));
     }

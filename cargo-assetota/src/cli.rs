@@ -19,7 +19,14 @@ pub enum CargoCli {
 #[command(version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Coloring: auto, always, never
-    #[arg(long, global = true, value_enum, value_name = "WHEN", env = "CARGO_TERM_COLOR", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        env = "CARGO_TERM_COLOR",
+        default_value = "auto"
+    )]
     pub color: ColorChoice,
 
     /// Use verbose output (also passed to cargo)
@@ -237,7 +244,11 @@ pub struct BundleArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Package version recorded in the bundle
-    #[arg(long = "package-version", value_name = "VERSION", default_value = "0.0.0")]
+    #[arg(
+        long = "package-version",
+        value_name = "VERSION",
+        default_value = "0.0.0"
+    )]
     pub package_version: String,
 }
 
@@ -320,14 +331,34 @@ mod tests {
     fn runs_as_cargo_subcommand_and_directly() {
         let via_cargo = parse(&["cargo-assetota", "assetota", "size", "--json"]);
         let direct = parse(&["cargo-assetota", "size", "--json"]);
-        assert!(matches!(via_cargo.command, Command::Size(SizeArgs { json: true, .. })));
-        assert!(matches!(direct.command, Command::Size(SizeArgs { json: true, .. })));
+        assert!(matches!(
+            via_cargo.command,
+            Command::Size(SizeArgs { json: true, .. })
+        ));
+        assert!(matches!(
+            direct.command,
+            Command::Size(SizeArgs { json: true, .. })
+        ));
     }
 
     #[test]
     fn cargo_flags_pass_through() {
-        let cli = parse(&["cargo-assetota", "build", "--release", "--target", "thumbv7m-none-eabi", "-p", "fw", "--bin", "a", "--", "--timings"]);
-        let Command::Build(b) = cli.command else { panic!() };
+        let cli = parse(&[
+            "cargo-assetota",
+            "build",
+            "--release",
+            "--target",
+            "thumbv7m-none-eabi",
+            "-p",
+            "fw",
+            "--bin",
+            "a",
+            "--",
+            "--timings",
+        ]);
+        let Command::Build(b) = cli.command else {
+            panic!()
+        };
         assert!(b.cargo.release);
         assert_eq!(b.cargo.target.as_deref(), Some("thumbv7m-none-eabi"));
         assert_eq!(b.cargo.package, ["fw"]);
@@ -337,7 +368,9 @@ mod tests {
 
     #[test]
     fn platform_and_all_platforms_conflict() {
-        let err = parse_from(["x", "size", "--platform", "p2", "--all-platforms"].map(OsString::from)).unwrap_err();
+        let err =
+            parse_from(["x", "size", "--platform", "p2", "--all-platforms"].map(OsString::from))
+                .unwrap_err();
         assert_eq!(err.exit_code(), 2);
     }
 

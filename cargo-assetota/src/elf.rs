@@ -33,7 +33,10 @@ impl<'a> ElfFile<'a> {
         if !bytes.starts_with(ELF_MAGIC) {
             return Err(Error::NotElf(path.to_owned()));
         }
-        let elf = Elf::parse(bytes).map_err(|e| Error::BadElf { path: path.to_owned(), detail: e.to_string() })?;
+        let elf = Elf::parse(bytes).map_err(|e| Error::BadElf {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
         let file = ElfFile { bytes, elf };
         file.check_bounds(path)?;
         Ok(file)
@@ -47,19 +50,33 @@ impl<'a> ElfFile<'a> {
             if sh.sh_type == section_header::SHT_NOBITS || sh.sh_type == section_header::SHT_NULL {
                 continue;
             }
-            if sh.sh_offset.checked_add(sh.sh_size).is_none_or(|end| end > len) {
+            if sh
+                .sh_offset
+                .checked_add(sh.sh_size)
+                .is_none_or(|end| end > len)
+            {
                 let name = self.elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("?");
                 return Err(Error::BadElf {
                     path: path.to_owned(),
-                    detail: format!("section `{name}` ends at byte {} but the file has only {len}", sh.sh_offset.saturating_add(sh.sh_size)),
+                    detail: format!(
+                        "section `{name}` ends at byte {} but the file has only {len}",
+                        sh.sh_offset.saturating_add(sh.sh_size)
+                    ),
                 });
             }
         }
         for ph in &self.elf.program_headers {
-            if ph.p_offset.checked_add(ph.p_filesz).is_none_or(|end| end > len) {
+            if ph
+                .p_offset
+                .checked_add(ph.p_filesz)
+                .is_none_or(|end| end > len)
+            {
                 return Err(Error::BadElf {
                     path: path.to_owned(),
-                    detail: format!("a segment ends at byte {} but the file has only {len}", ph.p_offset.saturating_add(ph.p_filesz)),
+                    detail: format!(
+                        "a segment ends at byte {} but the file has only {len}",
+                        ph.p_offset.saturating_add(ph.p_filesz)
+                    ),
                 });
             }
         }
@@ -68,13 +85,18 @@ impl<'a> ElfFile<'a> {
 
     /// Whether the ELF has a symbol table (it was not stripped).
     pub fn has_symtab(&self) -> bool {
-        self.elf.section_headers.iter().any(|sh| sh.sh_type == section_header::SHT_SYMTAB)
+        self.elf
+            .section_headers
+            .iter()
+            .any(|sh| sh.sh_type == section_header::SHT_SYMTAB)
     }
 
     /// Whether this is firmware for a bare-metal target: a static executable with
     /// no program interpreter and no dynamic section.
     pub fn is_bare_metal(&self) -> bool {
-        self.elf.header.e_type == header::ET_EXEC && self.elf.interpreter.is_none() && self.elf.dynamic.is_none()
+        self.elf.header.e_type == header::ET_EXEC
+            && self.elf.interpreter.is_none()
+            && self.elf.dynamic.is_none()
     }
 
     /// Finds the manifest: the `.assetota` section, else the `__ASSETOTA_MANIFEST`
@@ -88,7 +110,10 @@ impl<'a> ElfFile<'a> {
             .find(|sh| self.elf.shdr_strtab.get_at(sh.sh_name) == Some(assetota::SECTION))
         {
             if sh.sh_type == section_header::SHT_NOBITS {
-                return Err(Error::BadElf { path: path.to_owned(), detail: "the `.assetota` section has no contents (NOBITS)".into() });
+                return Err(Error::BadElf {
+                    path: path.to_owned(),
+                    detail: "the `.assetota` section has no contents (NOBITS)".into(),
+                });
             }
             let len = manifest_len(self.bytes, sh.sh_offset as usize, sh.sh_size as usize);
             return Ok(Located {
@@ -103,7 +128,12 @@ impl<'a> ElfFile<'a> {
             .syms
             .iter()
             .find(|s| self.elf.strtab.get_at(s.st_name) == Some(assetota::SYMBOL))
-            .or_else(|| self.elf.dynsyms.iter().find(|s| self.elf.dynstrtab.get_at(s.st_name) == Some(assetota::SYMBOL)));
+            .or_else(|| {
+                self.elf
+                    .dynsyms
+                    .iter()
+                    .find(|s| self.elf.dynstrtab.get_at(s.st_name) == Some(assetota::SYMBOL))
+            });
         if let Some(sym) = symbol
             && let Some(sh) = self.elf.section_headers.get(sym.st_shndx)
             && sh.sh_type != section_header::SHT_NOBITS
@@ -119,7 +149,10 @@ impl<'a> ElfFile<'a> {
                 load_address: self.lma_of_offset(offset),
             });
         }
-        Err(Error::NoManifest { path: path.to_owned(), stripped: !self.has_symtab() })
+        Err(Error::NoManifest {
+            path: path.to_owned(),
+            stripped: !self.has_symtab(),
+        })
     }
 
     /// The load address of a file offset, through the PT_LOAD segment holding it.
@@ -127,7 +160,9 @@ impl<'a> ElfFile<'a> {
         self.elf
             .program_headers
             .iter()
-            .find(|ph| ph.p_type == PT_LOAD && ph.p_offset <= offset && offset < ph.p_offset + ph.p_filesz)
+            .find(|ph| {
+                ph.p_type == PT_LOAD && ph.p_offset <= offset && offset < ph.p_offset + ph.p_filesz
+            })
             .map(|ph| ph.p_paddr + (offset - ph.p_offset))
     }
 
@@ -156,15 +191,21 @@ impl<'a> ElfFile<'a> {
                         if sh.sh_type == section_header::SHT_NOBITS {
                             let tls_section = sh.sh_flags & u64::from(section_header::SHF_TLS) != 0;
                             let tls_segment = ph.p_type == goblin::elf::program_header::PT_TLS;
-                            tls_section == tls_segment && ph.p_vaddr <= sh.sh_addr && ph.p_vaddr + ph.p_memsz >= sh.sh_addr + size_or_one
+                            tls_section == tls_segment
+                                && ph.p_vaddr <= sh.sh_addr
+                                && ph.p_vaddr + ph.p_memsz >= sh.sh_addr + size_or_one
                         } else {
-                            ph.p_offset <= sh.sh_offset && ph.p_offset + ph.p_filesz >= sh.sh_offset + size_or_one
+                            ph.p_offset <= sh.sh_offset
+                                && ph.p_offset + ph.p_filesz >= sh.sh_offset + size_or_one
                         }
                     })
-                    .fold(None, |best: Option<&goblin::elf::ProgramHeader>, ph| match best {
-                        Some(b) if b.p_offset <= ph.p_offset => Some(b),
-                        _ => Some(ph),
-                    });
+                    .fold(
+                        None,
+                        |best: Option<&goblin::elf::ProgramHeader>, ph| match best {
+                            Some(b) if b.p_offset <= ph.p_offset => Some(b),
+                            _ => Some(ph),
+                        },
+                    );
                 if sh.sh_type == section_header::SHT_NOBITS || sh.sh_size == 0 {
                     continue;
                 }
@@ -172,16 +213,31 @@ impl<'a> ElfFile<'a> {
                     Some(ph) => sh.sh_offset - ph.p_offset + ph.p_paddr,
                     None => sh.sh_addr,
                 };
-                placed.push(Placed { file_offset: sh.sh_offset, size: sh.sh_size, lma });
+                placed.push(Placed {
+                    file_offset: sh.sh_offset,
+                    size: sh.sh_size,
+                    lma,
+                });
             }
         } else {
             // No section headers: the loadable segments are all there is.
-            for ph in segments.iter().filter(|ph| ph.p_type == PT_LOAD && ph.p_filesz > 0) {
-                placed.push(Placed { file_offset: ph.p_offset, size: ph.p_filesz, lma: ph.p_paddr });
+            for ph in segments
+                .iter()
+                .filter(|ph| ph.p_type == PT_LOAD && ph.p_filesz > 0)
+            {
+                placed.push(Placed {
+                    file_offset: ph.p_offset,
+                    size: ph.p_filesz,
+                    lma: ph.p_paddr,
+                });
             }
         }
         let base = placed.iter().map(|p| p.lma).min().unwrap_or(0);
-        let total = placed.iter().map(|p| p.lma - base + p.size).max().unwrap_or(0);
+        let total = placed
+            .iter()
+            .map(|p| p.lma - base + p.size)
+            .max()
+            .unwrap_or(0);
         let mut bytes = vec![0u8; total as usize];
         let mut map = Vec::new();
         for p in &placed {
@@ -190,7 +246,11 @@ impl<'a> ElfFile<'a> {
             bytes[at..at + src.len()].copy_from_slice(src);
             map.push((p.file_offset, p.size, at as u64));
         }
-        FlatImage { bytes, base_address: base, map }
+        FlatImage {
+            bytes,
+            base_address: base,
+            map,
+        }
     }
 }
 
@@ -217,7 +277,9 @@ impl FlatImage {
 /// The manifest's length from its header (`total_len` at offset 8), bounded by
 /// what is available; the decoder reports the details of anything wrong.
 fn manifest_len(bytes: &[u8], offset: usize, available: usize) -> usize {
-    let region = bytes.get(offset..offset.saturating_add(available).min(bytes.len())).unwrap_or(&[]);
+    let region = bytes
+        .get(offset..offset.saturating_add(available).min(bytes.len()))
+        .unwrap_or(&[]);
     match region.get(8..12) {
         Some(b) => (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize).min(region.len()),
         None => region.len(),

@@ -16,7 +16,10 @@ pub enum Error {
     Metadata(String),
 
     #[error("cannot run `{program}`: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
 
     #[error("package `{package}` has no [package.metadata.assetota] table in `{}`", manifest.display())]
     NotOptedIn { package: String, manifest: PathBuf },
@@ -43,10 +46,16 @@ pub enum Error {
     OutWithManyBundles { count: usize, path: PathBuf },
 
     #[error("cannot read `{}`: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("cannot write `{}`: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("`{}` is not an ELF file, a flat firmware image with an assetota manifest, or a bundle", .0.display())]
     Unrecognized(PathBuf),
@@ -61,19 +70,35 @@ pub enum Error {
     NoManifest { path: PathBuf, stripped: bool },
 
     #[error("the assetota manifest in `{}` ({found_by}) is corrupted: {source}", path.display())]
-    CorruptManifest { path: PathBuf, found_by: String, source: assetota::DecodeError },
+    CorruptManifest {
+        path: PathBuf,
+        found_by: String,
+        source: assetota::DecodeError,
+    },
 
     #[error("the assetota manifest in `{}` is format v{version}, newer than this cargo-assetota reads (v{})", path.display(), assetota::FORMAT_VERSION)]
     ManifestTooNew { path: PathBuf, version: u16 },
 
     #[error("the build of `{bin}` is stale: the assets in `{}` changed after it was built\n{}", dir.display(), list(.changes))]
-    Stale { bin: String, dir: PathBuf, changes: Vec<String> },
+    Stale {
+        bin: String,
+        dir: PathBuf,
+        changes: Vec<String>,
+    },
 
     #[error("`{package}` is over budget on platform `{platform}`\n{}", list(.findings))]
-    OverBudget { package: String, platform: String, findings: Vec<String> },
+    OverBudget {
+        package: String,
+        platform: String,
+        findings: Vec<String>,
+    },
 
     #[error("firmware `{}` does not fit platform `{platform}`\n{}", file.display(), list(.problems))]
-    FirmwareTooBig { file: PathBuf, platform: String, problems: Vec<String> },
+    FirmwareTooBig {
+        file: PathBuf,
+        platform: String,
+        problems: Vec<String>,
+    },
 
     #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::bundle::FORMAT)]
     BundleTooNew { path: PathBuf, found: u64 },
@@ -82,30 +107,48 @@ pub enum Error {
     BadBundle { path: PathBuf, reason: String },
 
     #[error("`{}` is rejected: entry `{entry}` {reason}", path.display())]
-    HostileBundle { path: PathBuf, entry: String, reason: String },
+    HostileBundle {
+        path: PathBuf,
+        entry: String,
+        reason: String,
+    },
 
     #[error("`{}` failed verification\n{}", path.display(), list(.problems))]
-    VerifyFailed { path: PathBuf, problems: Vec<String>, over_budget_only: bool },
+    VerifyFailed {
+        path: PathBuf,
+        problems: Vec<String>,
+        over_budget_only: bool,
+    },
 
     #[error("unknown platform `{name}`; known platforms: {}", known.join(", "))]
     UnknownPlatform { name: String, known: Vec<String> },
 
     #[error("cannot write the bundle `{}`: {source}", path.display())]
-    Zip { path: PathBuf, source: zip::result::ZipError },
+    Zip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
 
     #[error("{0}")]
     Init(String),
 }
 
 fn list(items: &[String]) -> String {
-    items.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n")
+    items
+        .iter()
+        .map(|i| format!("  - {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::OverBudget { .. } | Error::FirmwareTooBig { .. } => exit::OVER_BUDGET,
-            Error::VerifyFailed { over_budget_only: true, .. } => exit::OVER_BUDGET,
+            Error::VerifyFailed {
+                over_budget_only: true,
+                ..
+            } => exit::OVER_BUDGET,
             Error::Stale { .. }
             | Error::CorruptManifest { .. }
             | Error::HostileBundle { .. }

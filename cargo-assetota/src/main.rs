@@ -26,7 +26,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help/version (exit 0) and usage errors (exit 2) itself.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
         }
     };
     let verbosity = match (cli.quiet, cli.verbose) {

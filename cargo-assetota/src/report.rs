@@ -51,18 +51,36 @@ pub struct FirmwareCheck {
 impl FirmwareCheck {
     pub fn run(platform: &Platform, image: &[u8]) -> Option<FirmwareCheck> {
         let (app, ota) = platform.firmware_partitions?;
-        let xz = assetota_core::codec::DEFAULT_XZ.encoded_len(image).unwrap_or(u64::MAX);
+        let xz = assetota_core::codec::DEFAULT_XZ
+            .encoded_len(image)
+            .unwrap_or(u64::MAX);
         let size = image.len() as u64;
-        Some(FirmwareCheck { image_size: size, app_partition: app, xz_size: xz, ota_partition: ota, fits: size <= app && xz <= ota })
+        Some(FirmwareCheck {
+            image_size: size,
+            app_partition: app,
+            xz_size: xz,
+            ota_partition: ota,
+            fits: size <= app && xz <= ota,
+        })
     }
 
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.image_size > self.app_partition {
-            out.push(format!("the image is {}, over the app partition of {} by {}", Bytes(self.image_size), Bytes(self.app_partition), Bytes(self.image_size - self.app_partition)));
+            out.push(format!(
+                "the image is {}, over the app partition of {} by {}",
+                Bytes(self.image_size),
+                Bytes(self.app_partition),
+                Bytes(self.image_size - self.app_partition)
+            ));
         }
         if self.xz_size > self.ota_partition {
-            out.push(format!("the xz-compressed update is {}, over the OTA partition of {} by {}", Bytes(self.xz_size), Bytes(self.ota_partition), Bytes(self.xz_size - self.ota_partition)));
+            out.push(format!(
+                "the xz-compressed update is {}, over the OTA partition of {} by {}",
+                Bytes(self.xz_size),
+                Bytes(self.ota_partition),
+                Bytes(self.xz_size - self.ota_partition)
+            ));
         }
         out
     }
@@ -126,7 +144,11 @@ pub struct Table {
 
 impl Table {
     pub fn new(header: &[&str]) -> Table {
-        Table { header: header.iter().map(|s| (*s).to_owned()).collect(), rows: Vec::new(), left: 1 }
+        Table {
+            header: header.iter().map(|s| (*s).to_owned()).collect(),
+            rows: Vec::new(),
+            left: 1,
+        }
     }
 
     /// How many leading columns are left-aligned.
@@ -188,10 +210,24 @@ fn mark(v: Verdict) -> &'static str {
 pub fn budget_table(package: &str, budget: &Budget) -> String {
     let p = &budget.platform;
     let title = match platform_name(p) {
-        Some(name) => format!("Assets of `{package}` on platform `{name}`, codec {}", p.codec),
-        None => format!("Assets of `{package}` (no platform configured: sizes only, no limits), codec {}", p.codec),
+        Some(name) => format!(
+            "Assets of `{package}` on platform `{name}`, codec {}",
+            p.codec
+        ),
+        None => format!(
+            "Assets of `{package}` (no platform configured: sizes only, no limits), codec {}",
+            p.codec
+        ),
     };
-    let mut t = Table::new(&["ASSET", "RAW", "COMPRESSED", "STORED", "STORAGE", "% OF LIMIT", ""]);
+    let mut t = Table::new(&[
+        "ASSET",
+        "RAW",
+        "COMPRESSED",
+        "STORED",
+        "STORAGE",
+        "% OF LIMIT",
+        "",
+    ]);
     for a in &budget.assets {
         t.row(vec![
             a.measured.name.clone(),
@@ -214,15 +250,12 @@ pub fn budget_table(package: &str, budget: &Budget) -> String {
         mark(budget.total_verdict).to_owned(),
     ]);
     let mut out = format!("{title}\n{}", t.render());
-    match (budget.limit_total, budget.limit_single) {
-        (Some(total), single) => {
-            out.push_str(&format!(
-                "  limits: {} total storage{}; per asset % is of the single-asset limit, total % of the total\n",
-                Bytes(total),
-                single.map(|s| format!(", {} per asset (stored size)", Bytes(s))).unwrap_or_default()
-            ));
-        }
-        (None, _) => {}
+    if let Some(total) = budget.limit_total {
+        out.push_str(&format!(
+            "  limits: {} total storage{}; per asset % is of the single-asset limit, total % of the total\n",
+            Bytes(total),
+            budget.limit_single.map(|s| format!(", {} per asset (stored size)", Bytes(s))).unwrap_or_default()
+        ));
     }
     out
 }
@@ -233,10 +266,23 @@ pub fn fit_matrix(package: &str, budgets: &[Budget]) -> String {
     let title = format!(
         "Platforms that can take the assets of `{package}` ({} asset{}, {} raw)",
         first.map_or(0, |b| b.assets.len()),
-        if first.is_some_and(|b| b.assets.len() == 1) { "" } else { "s" },
+        if first.is_some_and(|b| b.assets.len() == 1) {
+            ""
+        } else {
+            "s"
+        },
         Bytes(first.map_or(0, |b| b.total_size))
     );
-    let mut t = Table::new(&["PLATFORM", "CODEC", "STORAGE", "TOTAL LIMIT", "USED", "LARGEST STORED", "SINGLE LIMIT", "FITS"]);
+    let mut t = Table::new(&[
+        "PLATFORM",
+        "CODEC",
+        "STORAGE",
+        "TOTAL LIMIT",
+        "USED",
+        "LARGEST STORED",
+        "SINGLE LIMIT",
+        "FITS",
+    ]);
     for b in budgets {
         let largest = b.assets.iter().map(|a| a.stored_size).max().unwrap_or(0);
         t.row(vec![
@@ -260,10 +306,11 @@ pub fn fit_matrix(package: &str, budgets: &[Budget]) -> String {
 /// One line for a status message: "p2: 12,288 B of 1,138,688 B (1%)".
 pub fn budget_line(budget: &Budget) -> String {
     let n = budget.assets.len();
-    let assets = format!("{n} asset{}", if n == 1 { "" } else { "s" });
+    let assets = count(n, "asset");
     match (platform_name(&budget.platform), budget.limit_total) {
         (Some(name), Some(limit)) => format!(
-            "{assets} take {} of {} on `{name}` ({}%){}",
+            "{assets} {} {} of {} on `{name}` ({}%){}",
+            if n == 1 { "takes" } else { "take" },
             Bytes(budget.total_storage_size),
             Bytes(limit),
             percent(budget.total_storage_size, limit),
@@ -273,6 +320,15 @@ pub fn budget_line(budget: &Budget) -> String {
                 Verdict::Over => ", OVER the limit",
             }
         ),
-        _ => format!("{assets}, {} raw, {} stored (no platform limits)", Bytes(budget.total_size), Bytes(budget.total_stored_size)),
+        _ => format!(
+            "{assets}, {} raw, {} stored (no platform limits)",
+            Bytes(budget.total_size),
+            Bytes(budget.total_stored_size)
+        ),
     }
+}
+
+/// "1 asset", "3 assets".
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

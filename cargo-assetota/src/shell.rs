@@ -61,7 +61,10 @@ impl Captured {
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let plain = anstream::adapter::strip_bytes(buf).into_vec();
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(&plain);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(&plain);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -149,7 +152,10 @@ impl Shell {
 
     /// `warning: …` in yellow; shown even with `-q`, as cargo does.
     pub fn warn(&mut self, message: impl std::fmt::Display) {
-        let _ = writeln!(self.err, "{YELLOW}warning{YELLOW:#}{BOLD}:{BOLD:#} {message}");
+        let _ = writeln!(
+            self.err,
+            "{YELLOW}warning{YELLOW:#}{BOLD}:{BOLD:#} {message}"
+        );
     }
 
     /// `note: …`, hidden with `-q`.
@@ -201,11 +207,15 @@ impl Shell {
     /// terminal, the output is not JSON and `-q` was not given; hidden otherwise.
     pub fn progress(&mut self, verb: &str, bytes: u64) -> ProgressBar {
         let visible = self.err_is_terminal && !self.json && self.verbosity != Verbosity::Quiet;
-        let target = if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
         let bar = ProgressBar::with_draw_target(Some(bytes), target);
-        let style = ProgressStyle::with_template(&format!(
-            "{{prefix:>12.cyan.bold}} [{{bar:27}}] {{binary_bytes}}/{{binary_total_bytes}} {{wide_msg}}"
-        ))
+        let style = ProgressStyle::with_template(
+            "{prefix:>12.cyan.bold} [{bar:27}] {binary_bytes}/{binary_total_bytes} {wide_msg}",
+        )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);

@@ -19,7 +19,9 @@ pub fn compare(manifest: &Manifest<'_>, budget: &Budget) -> Vec<String> {
     if manifest.platform() != now_platform {
         out.push(format!(
             "platform: built for {}, now {}",
-            manifest.platform().map_or("no platform".into(), |p| format!("`{p}`")),
+            manifest
+                .platform()
+                .map_or("no platform".into(), |p| format!("`{p}`")),
             now_platform.map_or("no platform".into(), |p| format!("`{p}`")),
         ));
     }
@@ -36,26 +38,50 @@ pub fn compare(manifest: &Manifest<'_>, budget: &Budget) -> Vec<String> {
         match order {
             Ordering::Less => {
                 let b = built.next().expect("peeked");
-                out.push(format!("`{}` was removed from the assets directory ({} when built)", b.name(), Bytes(b.size())));
+                out.push(format!(
+                    "`{}` was removed from the assets directory ({} when built)",
+                    b.name(),
+                    Bytes(b.size())
+                ));
             }
             Ordering::Greater => {
                 let n = now.next().expect("peeked");
-                out.push(format!("`{}` was added to the assets directory ({})", n.measured.name, Bytes(n.measured.size)));
+                out.push(format!(
+                    "`{}` was added to the assets directory ({})",
+                    n.measured.name,
+                    Bytes(n.measured.size)
+                ));
             }
             Ordering::Equal => {
                 let (b, n) = (built.next().expect("peeked"), now.next().expect("peeked"));
                 let mut diffs = Vec::new();
                 if b.size() != n.measured.size {
-                    diffs.push(format!("size {} -> {}", Bytes(b.size()), Bytes(n.measured.size)));
+                    diffs.push(format!(
+                        "size {} -> {}",
+                        Bytes(b.size()),
+                        Bytes(n.measured.size)
+                    ));
                 }
                 if b.sha256() != &n.measured.sha256 {
-                    diffs.push(format!("sha256 {} -> {}", short(b.sha256()), short(&n.measured.sha256)));
+                    diffs.push(format!(
+                        "sha256 {} -> {}",
+                        short(b.sha256()),
+                        short(&n.measured.sha256)
+                    ));
                 }
                 if b.compressed_size() != n.measured.compressed_size {
-                    diffs.push(format!("compressed size {} -> {}", Bytes(b.compressed_size()), Bytes(n.measured.compressed_size)));
+                    diffs.push(format!(
+                        "compressed size {} -> {}",
+                        Bytes(b.compressed_size()),
+                        Bytes(n.measured.compressed_size)
+                    ));
                 }
                 if b.stored_size() != n.stored_size {
-                    diffs.push(format!("stored size {} -> {}", Bytes(b.stored_size()), Bytes(n.stored_size)));
+                    diffs.push(format!(
+                        "stored size {} -> {}",
+                        Bytes(b.stored_size()),
+                        Bytes(n.stored_size)
+                    ));
                 }
                 if b.codec() != codec {
                     diffs.push(format!("codec {} -> {}", b.codec(), codec));

@@ -70,8 +70,14 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
             if !cargo::opted_in(root) {
                 return Err(cargo::not_opted_in(root));
             }
-        } else if !metadata.workspace_default_packages().iter().any(|p| cargo::opted_in(p)) {
-            return Err(Error::NoOptedInPackage(metadata.workspace_root.clone().into()));
+        } else if !metadata
+            .workspace_default_packages()
+            .iter()
+            .any(|p| cargo::opted_in(p))
+        {
+            return Err(Error::NoOptedInPackage(
+                metadata.workspace_root.clone().into(),
+            ));
         }
     }
 
@@ -80,33 +86,55 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
     if let Some(p) = &args.platform {
         envs.push((assetota_core::config::PLATFORM_ENV, p.as_str()));
     }
-    let cargo_args = cargo::build_args(&args.cargo, shell.is_verbose(), shell.verbosity() == crate::shell::Verbosity::Quiet);
+    let cargo_args = cargo::build_args(
+        &args.cargo,
+        shell.is_verbose(),
+        shell.verbosity() == crate::shell::Verbosity::Quiet,
+    );
     let built = match cargo::build(&cargo_args, &envs) {
         Ok(built) => built,
         // build.rs fails the build when the assets are over budget: say so
         // with exit 3 rather than as a generic cargo failure.
-        Err(error @ Error::CargoBuild(_)) => return Err(over_budget(&metadata, &args, over.as_ref(), shell).unwrap_or(error)),
+        Err(error @ Error::CargoBuild(_)) => {
+            return Err(over_budget(&metadata, &args, over.as_ref(), shell).unwrap_or(error));
+        }
         Err(error) => return Err(error),
     };
 
     let members = metadata.workspace_packages();
     for b in &built {
-        if let Some(p) = members.iter().find(|p| p.id == b.package_id && !cargo::opted_in(p)) {
-            shell.note(format_args!("skipping binary `{}`: package `{}` has no [package.metadata.assetota] table", b.bin, p.name));
+        if let Some(p) = members
+            .iter()
+            .find(|p| p.id == b.package_id && !cargo::opted_in(p))
+        {
+            shell.note(format_args!(
+                "skipping binary `{}`: package `{}` has no [package.metadata.assetota] table",
+                b.bin, p.name
+            ));
         }
     }
     let selected: Vec<(&BuiltBinary, &cargo_metadata::Package)> = built
         .iter()
-        .filter_map(|b| members.iter().find(|p| p.id == b.package_id).map(|p| (b, *p)))
+        .filter_map(|b| {
+            members
+                .iter()
+                .find(|p| p.id == b.package_id)
+                .map(|p| (b, *p))
+        })
         .filter(|(_, p)| cargo::opted_in(p))
         .collect();
     if selected.is_empty() {
-        return Err(Error::NoBinary(built.iter().map(|b| b.bin.clone()).collect()));
+        return Err(Error::NoBinary(
+            built.iter().map(|b| b.bin.clone()).collect(),
+        ));
     }
     if let Some(out) = &args.out
         && selected.len() > 1
     {
-        return Err(Error::OutWithManyBundles { count: selected.len(), path: out.clone() });
+        return Err(Error::OutWithManyBundles {
+            count: selected.len(),
+            path: out.clone(),
+        });
     }
 
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -116,12 +144,22 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
     };
     let mut host = None;
     for (binary, package) in selected {
-        let (triple, profile) = triple_and_profile(&binary.executable, &target_dir, args.cargo.target.as_deref(), &mut host);
-        let config = Config::load(package.manifest_path.as_std_path())?.ok_or_else(|| cargo::not_opted_in(package))?;
-        let platform = config.resolve_platform(over.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
+        let (triple, profile) = triple_and_profile(
+            &binary.executable,
+            &target_dir,
+            args.cargo.target.as_deref(),
+            &mut host,
+        );
+        let config = Config::load(package.manifest_path.as_std_path())?
+            .ok_or_else(|| cargo::not_opted_in(package))?;
+        let platform =
+            config.resolve_platform(over.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
 
         let path = &binary.executable;
-        let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
         let elf = ElfFile::parse(path, &bytes)?;
         let located = elf.locate_manifest(path)?;
         let manifest = firmware::decode(path, &bytes, &located)?;
@@ -130,17 +168,43 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
         let changes = stale::compare(&manifest, &budget);
         if !changes.is_empty() {
-            return Err(Error::Stale { bin: binary.bin.clone(), dir: config.dir.clone(), changes });
+            return Err(Error::Stale {
+                bin: binary.bin.clone(),
+                dir: config.dir.clone(),
+                changes,
+            });
         }
         shell.status(
             "Checked",
-            format_args!("{} asset{} of `{}` match the manifest in `{}` ({})", budget.assets.len(), if budget.assets.len() == 1 { "" } else { "s" }, package.name, binary.bin, located.found_by),
+            format_args!(
+                "{} of `{}` {} the manifest in `{}` ({})",
+                report::count(budget.assets.len(), "asset"),
+                package.name,
+                if budget.assets.len() == 1 {
+                    "matches"
+                } else {
+                    "match"
+                },
+                binary.bin,
+                located.found_by
+            ),
         );
         bundle::check_budget(shell, &package.name, &budget)?;
 
-        let format = args.format.unwrap_or(if triple.contains("-none") { ImageFormat::Bin } else { ImageFormat::Elf });
-        let out = args.out.clone().map(|o| cwd.join(o)).unwrap_or_else(|| path.with_file_name(format!("{}.assetota.zip", binary.bin)));
-        let package_json = PackageJson { name: package.name.to_string(), version: package.version.to_string() };
+        let format = args.format.unwrap_or(if triple.contains("-none") {
+            ImageFormat::Bin
+        } else {
+            ImageFormat::Elf
+        });
+        let out = args
+            .out
+            .clone()
+            .map(|o| cwd.join(o))
+            .unwrap_or_else(|| path.with_file_name(format!("{}.assetota.zip", binary.bin)));
+        let package_json = PackageJson {
+            name: package.name.to_string(),
+            version: package.version.to_string(),
+        };
         let written = bundle::write(bundle::Job {
             package: package_json.clone(),
             bin: Some(binary.bin.clone()),
@@ -185,23 +249,50 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         bundle::show_firmware_check(shell, written.firmware_check.as_ref());
         shell.status("Budget", report::budget_line(&budget));
         if let Some(image) = &written.image_path {
-            shell.verbose("Image", format_args!("{} ({} flat binary)", display_path(image), Bytes(written.image_len)));
+            shell.verbose(
+                "Image",
+                format_args!(
+                    "{} ({} flat binary)",
+                    display_path(image),
+                    Bytes(written.image_len)
+                ),
+            );
         }
-        shell.status("Bundled", format_args!("{} ({} {} firmware, {})", display_path(&out), triple, format.as_str(), Bytes(written.image_len)));
+        shell.status(
+            "Bundled",
+            format_args!(
+                "{} ({} {} firmware, {})",
+                display_path(&out),
+                triple,
+                format.as_str(),
+                Bytes(written.image_len)
+            ),
+        );
     }
     Ok(())
 }
 
 /// The over-budget error of the first selected package whose assets do not fit.
-fn over_budget(metadata: &cargo_metadata::Metadata, args: &BuildArgs, over: Option<&(String, String)>, shell: &mut Shell) -> Option<Error> {
+fn over_budget(
+    metadata: &cargo_metadata::Metadata,
+    args: &BuildArgs,
+    over: Option<&(String, String)>,
+    shell: &mut Shell,
+) -> Option<Error> {
     let packages = if args.cargo.workspace {
-        metadata.workspace_packages().into_iter().filter(|p| cargo::opted_in(p)).collect()
+        metadata
+            .workspace_packages()
+            .into_iter()
+            .filter(|p| cargo::opted_in(p))
+            .collect()
     } else {
         cargo::select_packages(metadata, &args.cargo.package).ok()?
     };
     for package in packages {
         let config = Config::load(package.manifest_path.as_std_path()).ok()??;
-        let platform = config.resolve_platform(over.map(|(n, f)| (n.as_str(), f.as_str()))).ok()?;
+        let platform = config
+            .resolve_platform(over.map(|(n, f)| (n.as_str(), f.as_str())))
+            .ok()?;
         let budget = assetota_core::analyze(&config, &platform, &assetota_core::NoProgress).ok()?;
         if let Err(e) = bundle::check_budget(shell, &package.name, &budget) {
             return Some(e);
@@ -213,19 +304,36 @@ fn over_budget(metadata: &cargo_metadata::Metadata, args: &BuildArgs, over: Opti
 /// The target triple and profile directory of an artifact, from where cargo put
 /// it: `<target-dir>/<profile>/<bin>` on the host, `<target-dir>/<triple>/<profile>/<bin>`
 /// otherwise (which also covers a target set in `.cargo/config.toml`).
-fn triple_and_profile(exe: &Path, target_dir: &Path, flag: Option<&str>, host: &mut Option<String>) -> (String, String) {
+fn triple_and_profile(
+    exe: &Path,
+    target_dir: &Path,
+    flag: Option<&str>,
+    host: &mut Option<String>,
+) -> (String, String) {
     let profile_dir = exe.parent().unwrap_or(Path::new(""));
-    let profile = profile_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let profile = profile_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let above = profile_dir.parent().map(PathBuf::from).unwrap_or_default();
-    let same = |a: &Path, b: &Path| a == b || (a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a)));
-    if !same(&above, target_dir) && same(above.parent().unwrap_or(Path::new("")), target_dir) {
-        if let Some(name) = above.file_name() {
-            return (name.to_string_lossy().into_owned(), profile);
-        }
+    let same = |a: &Path, b: &Path| {
+        a == b
+            || (a
+                .canonicalize()
+                .ok()
+                .is_some_and(|a| b.canonicalize().ok() == Some(a)))
+    };
+    if !same(&above, target_dir)
+        && same(above.parent().unwrap_or(Path::new("")), target_dir)
+        && let Some(name) = above.file_name()
+    {
+        return (name.to_string_lossy().into_owned(), profile);
     }
     if let Some(t) = flag {
         return (t.trim_end_matches(".json").to_owned(), profile);
     }
-    let triple = host.get_or_insert_with(|| cargo::host_triple().unwrap_or_else(|| "unknown".into())).clone();
+    let triple = host
+        .get_or_insert_with(|| cargo::host_triple().unwrap_or_else(|| "unknown".into()))
+        .clone();
     (triple, profile)
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use assetota_core::{Budget, Config, Verdict};
 
-use crate::bundle::{self, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson};
+use crate::bundle::{
+    self, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
+};
 use crate::cli::{BundleArgs, ImageFormat};
 use crate::elf::{ElfFile, Located};
 use crate::error::{Error, Result};
@@ -41,8 +43,13 @@ pub struct Written {
 }
 
 pub fn write(job: Job<'_>) -> Result<Written> {
-    let (image, manifest_offset, load_address): (Cow<'_, [u8]>, u64, Option<u64>) = match job.format {
-        ImageFormat::Elf => (Cow::Borrowed(job.elf.bytes), job.located.offset as u64, None),
+    let (image, manifest_offset, load_address): (Cow<'_, [u8]>, u64, Option<u64>) = match job.format
+    {
+        ImageFormat::Elf => (
+            Cow::Borrowed(job.elf.bytes),
+            job.located.offset as u64,
+            None,
+        ),
         ImageFormat::Bin => {
             let flat = job.elf.flat_image();
             let offset = flat.image_offset(job.located.offset as u64).ok_or_else(|| Error::BadElf {
@@ -53,17 +60,32 @@ pub fn write(job: Job<'_>) -> Result<Written> {
         }
     };
     // The offset recorded must lead to the same manifest in the stored image.
-    let manifest = firmware::decode(job.elf_path, &image, &Located { offset: manifest_offset as usize, ..job.located.clone() })?;
+    let manifest = firmware::decode(
+        job.elf_path,
+        &image,
+        &Located {
+            offset: manifest_offset as usize,
+            ..job.located.clone()
+        },
+    )?;
     let manifest_size = manifest.byte_len() as u64;
 
-    let firmware_file = format!("{}.{}", job.bin.as_deref().unwrap_or(&job.package.name), job.format.as_str());
+    let firmware_file = format!(
+        "{}.{}",
+        job.bin.as_deref().unwrap_or(&job.package.name),
+        job.format.as_str()
+    );
     let budget = job.budget;
     let platform = &budget.platform;
     let firmware_check = FirmwareCheck::run(platform, &image);
     if let Some(check) = &firmware_check
         && !check.fits
     {
-        return Err(Error::FirmwareTooBig { file: job.elf_path.to_owned(), platform: platform.name.clone(), problems: check.problems() });
+        return Err(Error::FirmwareTooBig {
+            file: job.elf_path.to_owned(),
+            platform: platform.name.clone(),
+            problems: check.problems(),
+        });
     }
     let bundle_manifest = BundleManifest {
         format: bundle::FORMAT,
@@ -93,7 +115,10 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     let mut entries = vec![];
     for (asset, json) in budget.assets.iter().zip(&bundle_manifest.assets) {
         let bytes = bundle::read_asset(&asset.measured.path, &json.name, json.size, &json.sha256)?;
-        entries.push(Entry { name: json.file.clone(), bytes: bytes.into() });
+        entries.push(Entry {
+            name: json.file.clone(),
+            bytes: bytes.into(),
+        });
     }
     let image_len = image.len() as u64;
     let image_path = match (&job.write_image_to, job.format) {
@@ -103,37 +128,66 @@ pub fn write(job: Job<'_>) -> Result<Written> {
         }
         _ => None,
     };
-    entries.push(Entry { name: firmware_file, bytes: image });
+    entries.push(Entry {
+        name: firmware_file,
+        bytes: image,
+    });
     bundle::write(&job.out, &bundle_manifest, entries)?;
-    Ok(Written { manifest: bundle_manifest, image_len, image_path, firmware_check })
+    Ok(Written {
+        manifest: bundle_manifest,
+        image_len,
+        image_path,
+        firmware_check,
+    })
 }
 
 pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     let path = &args.firmware;
-    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     let elf = ElfFile::parse(path, &bytes)?;
     let located = elf.locate_manifest(path)?;
     let manifest = firmware::decode(path, &bytes, &located)?;
 
     let mut platform = match (&args.platform, manifest.platform()) {
         (Some(name), _) => super::builtin_platform(name)?,
-        (None, Some(name)) => super::builtin_platform(name).map_err(|_| Error::UnknownPlatform {
-            name: name.to_owned(),
-            known: assetota_core::platform::builtin_names().into_iter().map(str::to_owned).collect(),
-        })?,
-        (None, None) => assetota_core::platform::unconstrained(assetota_core::codec::PARTICLE_DEFLATE),
+        (None, Some(name)) => {
+            super::builtin_platform(name).map_err(|_| Error::UnknownPlatform {
+                name: name.to_owned(),
+                known: assetota_core::platform::builtin_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            })?
+        }
+        (None, None) => {
+            assetota_core::platform::unconstrained(assetota_core::codec::PARTICLE_DEFLATE)
+        }
     };
     // The codec the firmware was built with, as far as the manifest records it.
     if let Some(first) = manifest.iter().next() {
         platform.codec = match first.codec() {
             assetota::Codec::None => assetota_core::Codec::None,
             assetota::Codec::Deflate { window_bits } => match platform.codec {
-                assetota_core::Codec::Deflate { level, .. } => assetota_core::Codec::Deflate { level, window_bits },
-                _ => assetota_core::Codec::Deflate { level: 6, window_bits },
+                assetota_core::Codec::Deflate { level, .. } => {
+                    assetota_core::Codec::Deflate { level, window_bits }
+                }
+                _ => assetota_core::Codec::Deflate {
+                    level: 6,
+                    window_bits,
+                },
             },
             assetota::Codec::Xz { dict_log2 } => match platform.codec {
-                assetota_core::Codec::Xz { preset, .. } => assetota_core::Codec::Xz { preset, dict_size: 1 << dict_log2 },
-                _ => assetota_core::Codec::Xz { preset: 6, dict_size: 1 << dict_log2 },
+                assetota_core::Codec::Xz { preset, .. } => assetota_core::Codec::Xz {
+                    preset,
+                    dict_size: 1 << dict_log2,
+                },
+                _ => assetota_core::Codec::Xz {
+                    preset: 6,
+                    dict_size: 1 << dict_log2,
+                },
             },
         };
     }
@@ -149,17 +203,47 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     let bar = shell.progress("Measuring", 0);
     let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
     let changes = stale::compare(&manifest, &budget);
-    let bin = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "firmware".into());
+    let bin = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "firmware".into());
     if !changes.is_empty() {
-        return Err(Error::Stale { bin: display_path(path), dir: args.assets.clone(), changes });
+        return Err(Error::Stale {
+            bin: display_path(path),
+            dir: args.assets.clone(),
+            changes,
+        });
     }
-    shell.status("Checked", format_args!("{} assets in `{}` match the manifest in `{}`", budget.assets.len(), display_path(&args.assets), display_path(path)));
+    shell.status(
+        "Checked",
+        format_args!(
+            "{} in `{}` {} the manifest in `{}`",
+            report::count(budget.assets.len(), "asset"),
+            display_path(&args.assets),
+            if budget.assets.len() == 1 {
+                "matches"
+            } else {
+                "match"
+            },
+            display_path(path)
+        ),
+    );
     check_budget(shell, &bin, &budget)?;
 
-    let format = args.format.unwrap_or(if elf.is_bare_metal() { ImageFormat::Bin } else { ImageFormat::Elf });
-    let out = args.out.clone().unwrap_or_else(|| path.with_file_name(format!("{bin}.assetota.zip")));
+    let format = args.format.unwrap_or(if elf.is_bare_metal() {
+        ImageFormat::Bin
+    } else {
+        ImageFormat::Elf
+    });
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| path.with_file_name(format!("{bin}.assetota.zip")));
     let written = write(Job {
-        package: PackageJson { name: args.name.clone().unwrap_or_else(|| bin.clone()), version: args.package_version.clone() },
+        package: PackageJson {
+            name: args.name.clone().unwrap_or_else(|| bin.clone()),
+            version: args.package_version.clone(),
+        },
         bin: Some(bin),
         target: args.target.clone(),
         profile: None,
@@ -173,7 +257,15 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     })?;
     show_firmware_check(shell, written.firmware_check.as_ref());
     shell.status("Budget", report::budget_line(&budget));
-    shell.status("Bundled", format_args!("{} ({} firmware image, {})", display_path(&out), format.as_str(), assetota_core::bytesize::Bytes(written.image_len)));
+    shell.status(
+        "Bundled",
+        format_args!(
+            "{} ({} firmware image, {})",
+            display_path(&out),
+            format.as_str(),
+            assetota_core::bytesize::Bytes(written.image_len)
+        ),
+    );
     Ok(())
 }
 
@@ -188,7 +280,11 @@ pub fn check_budget(shell: &mut Shell, package: &str, budget: &Budget) -> Result
         }
     }
     if !over.is_empty() {
-        return Err(Error::OverBudget { package: package.to_owned(), platform: platform.clone(), findings: over });
+        return Err(Error::OverBudget {
+            package: package.to_owned(),
+            platform: platform.clone(),
+            findings: over,
+        });
     }
     Ok(())
 }

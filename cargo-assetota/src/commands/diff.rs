@@ -41,12 +41,21 @@ struct Side {
 fn load(path: &Path) -> Result<Side> {
     let loaded = firmware::load(path)?;
     if loaded.kind == Kind::Bundle {
-        let b = &loaded.bundle.as_ref().expect("bundles carry their contents").manifest;
+        let b = &loaded
+            .bundle
+            .as_ref()
+            .expect("bundles carry their contents")
+            .manifest;
         return Ok(Side {
             assets: b
                 .assets
                 .iter()
-                .map(|a| DiffAsset { name: a.name.clone(), size: a.size, sha256: a.sha256.clone(), compressed_size: a.compressed_size })
+                .map(|a| DiffAsset {
+                    name: a.name.clone(),
+                    size: a.size,
+                    sha256: a.sha256.clone(),
+                    compressed_size: a.compressed_size,
+                })
                 .collect(),
             version: Some(b.package.version.clone()),
         });
@@ -55,7 +64,12 @@ fn load(path: &Path) -> Result<Side> {
     Ok(Side {
         assets: m
             .iter()
-            .map(|a| DiffAsset { name: a.name().to_owned(), size: a.size(), sha256: hex(a.sha256()), compressed_size: a.compressed_size() })
+            .map(|a| DiffAsset {
+                name: a.name().to_owned(),
+                size: a.size(),
+                sha256: hex(a.sha256()),
+                compressed_size: a.compressed_size(),
+            })
             .collect(),
         version: None,
     })
@@ -66,9 +80,17 @@ pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
     let old = load(&args.old)?;
     let new = load(&args.new)?;
     let same = |a: &DiffAsset, b: &DiffAsset| a.name == b.name && a.sha256 == b.sha256;
-    let (keep, send): (Vec<DiffAsset>, Vec<DiffAsset>) =
-        new.assets.iter().cloned().partition(|n| old.assets.iter().any(|o| same(o, n)));
-    let remove: Vec<DiffAsset> = old.assets.iter().filter(|o| !new.assets.iter().any(|n| same(o, n))).cloned().collect();
+    let (keep, send): (Vec<DiffAsset>, Vec<DiffAsset>) = new
+        .assets
+        .iter()
+        .cloned()
+        .partition(|n| old.assets.iter().any(|o| same(o, n)));
+    let remove: Vec<DiffAsset> = old
+        .assets
+        .iter()
+        .filter(|o| !new.assets.iter().any(|n| same(o, n)))
+        .cloned()
+        .collect();
     let bytes_to_send = send.iter().map(|a| a.compressed_size).sum();
 
     let goes_down = match (&old.version, &new.version) {
@@ -101,7 +123,13 @@ pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
     let mut t = Table::new(&["ACTION", "ASSET", "SIZE", "COMPRESSED", "SHA-256"]).left_aligned(2);
     for (action, list) in [("send", &send), ("keep", &keep), ("remove", &remove)] {
         for a in list {
-            t.row(vec![action.into(), a.name.clone(), Bytes(a.size).to_string(), Bytes(a.compressed_size).to_string(), a.sha256[..16].to_owned()]);
+            t.row(vec![
+                action.into(),
+                a.name.clone(),
+                Bytes(a.size).to_string(),
+                Bytes(a.compressed_size).to_string(),
+                a.sha256[..16].to_owned(),
+            ]);
         }
     }
     let version = match (&old.version, &new.version) {

@@ -100,10 +100,15 @@ pub fn run(args: InspectArgs, shell: &mut Shell) -> Result<()> {
         Bytes(report.manifest.size),
         report.manifest.offset,
         report.manifest.found_by,
-        report.manifest.load_address.map(|a| format!(", load address {a:#010x}")).unwrap_or_default(),
+        report
+            .manifest
+            .load_address
+            .map(|a| format!(", load address {a:#010x}"))
+            .unwrap_or_default(),
         report.manifest.platform.as_deref().unwrap_or("(none)"),
     ));
-    let mut t = Table::new(&["ASSET", "SIZE", "COMPRESSED", "STORED", "CODEC", "SHA-256"]).left_aligned(1);
+    let mut t =
+        Table::new(&["ASSET", "SIZE", "COMPRESSED", "STORED", "CODEC", "SHA-256"]).left_aligned(1);
     for a in &report.manifest.assets {
         t.row(vec![
             a.name.clone(),

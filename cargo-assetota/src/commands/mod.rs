@@ -37,7 +37,9 @@ fn platform_override(flag: Option<&str>) -> Option<(String, String)> {
         return Some((name.to_owned(), "--platform".to_owned()));
     }
     match std::env::var(PLATFORM_ENV) {
-        Ok(name) if !name.is_empty() => Some((name, format!("the {PLATFORM_ENV} environment variable"))),
+        Ok(name) if !name.is_empty() => {
+            Some((name, format!("the {PLATFORM_ENV} environment variable")))
+        }
         _ => None,
     }
 }
@@ -46,25 +48,37 @@ fn platform_override(flag: Option<&str>) -> Option<(String, String)> {
 /// directory when it is below it.
 fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
-    path.strip_prefix(&cwd).unwrap_or(path).display().to_string()
+    path.strip_prefix(&cwd)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// A built-in platform by name, or a clear error.
 fn builtin_platform(name: &str) -> Result<assetota_core::Platform> {
     assetota_core::platform::builtin(name).ok_or_else(|| Error::UnknownPlatform {
         name: name.to_owned(),
-        known: assetota_core::platform::builtin_names().into_iter().map(str::to_owned).collect(),
+        known: assetota_core::platform::builtin_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let write_err = |source| Error::Write { path: path.to_owned(), source };
+    let write_err = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".assetota").tempfile_in(&dir).map_err(write_err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".assetota")
+        .tempfile_in(&dir)
+        .map_err(write_err)?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(write_err)?;
     #[cfg(unix)]
     {

@@ -1,8 +1,8 @@
 //! `cargo assetota platforms`: built-in and configured platforms.
 
+use assetota_core::Config;
 use assetota_core::bytesize::Bytes;
 use assetota_core::platform::{Origin, Platform};
-use assetota_core::Config;
 use serde::Serialize;
 
 use crate::bundle::CodecJson;
@@ -34,7 +34,11 @@ struct PlatformJson {
 fn to_json(p: &Platform) -> PlatformJson {
     let aliases = assetota_core::platform::builtin_names()
         .into_iter()
-        .filter(|n| *n != p.name && matches!(p.origin, Origin::BuiltIn) && assetota_core::platform::builtin(n).is_some_and(|b| b.name == p.name))
+        .filter(|n| {
+            *n != p.name
+                && matches!(p.origin, Origin::BuiltIn)
+                && assetota_core::platform::builtin(n).is_some_and(|b| b.name == p.name)
+        })
         .map(str::to_owned)
         .collect();
     let l = p.limits.as_ref();
@@ -88,16 +92,33 @@ pub fn run(args: PlatformsArgs, shell: &mut Shell) -> Result<()> {
         shell.print_json(&list);
         return Ok(());
     }
-    let mut t = Table::new(&["PLATFORM", "CODEC", "TOTAL LIMIT", "SINGLE LIMIT", "BLOCK", "PER ASSET", "FROM"]).left_aligned(2);
+    let mut t = Table::new(&[
+        "PLATFORM",
+        "CODEC",
+        "TOTAL LIMIT",
+        "SINGLE LIMIT",
+        "BLOCK",
+        "PER ASSET",
+        "FROM",
+    ])
+    .left_aligned(2);
     for (p, j) in platforms.iter().zip(&list) {
-        let name = if j.aliases.is_empty() { p.name.clone() } else { format!("{} ({})", p.name, j.aliases.join(", ")) };
+        let name = if j.aliases.is_empty() {
+            p.name.clone()
+        } else {
+            format!("{} ({})", p.name, j.aliases.join(", "))
+        };
         t.row(vec![
             name,
             p.codec.to_string(),
             j.limit_total.map_or("-".into(), |v| Bytes(v).to_string()),
             j.limit_single.map_or("-".into(), |v| Bytes(v).to_string()),
             j.block_size.to_string(),
-            format!("{}{}", j.per_asset_overhead, if j.name_in_container { " + name" } else { "" }),
+            format!(
+                "{}{}",
+                j.per_asset_overhead,
+                if j.name_in_container { " + name" } else { "" }
+            ),
             j.origin.clone(),
         ]);
     }

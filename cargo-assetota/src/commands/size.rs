@@ -31,7 +31,10 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
         let name = package.name.to_string();
         if args.all_platforms {
             let mut platforms: Vec<Platform> = Vec::new();
-            for p in assetota_core::platform::builtin_platforms().into_iter().chain(config.custom_platforms.iter().cloned()) {
+            for p in assetota_core::platform::builtin_platforms()
+                .into_iter()
+                .chain(config.custom_platforms.iter().cloned())
+            {
                 platforms.push(config.resolve_platform(Some((&p.name, "--all-platforms")))?);
             }
             let budgets = measure_for(&config, &platforms, shell)?;
@@ -44,9 +47,12 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             // The matrix answers "which platforms fit"; over on some is not an error.
         } else {
             let over_name = platform_override(args.platform.as_deref());
-            let platform = config.resolve_platform(over_name.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
+            let platform = config
+                .resolve_platform(over_name.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
             let budget = measure_for(&config, std::slice::from_ref(&platform), shell)?.remove(0);
-            let check = image.as_ref().and_then(|img| FirmwareCheck::run(&platform, img));
+            let check = image
+                .as_ref()
+                .and_then(|img| FirmwareCheck::run(&platform, img));
             if image.is_some() && check.is_none() {
                 shell.warn(format_args!(
                     "platform `{}` has no app/OTA partitions (set `partition-table` in its definition); the firmware was not checked",
@@ -87,13 +93,21 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
         }
     }
     if let Some((package, platform, findings)) = over.into_iter().next() {
-        return Err(Error::OverBudget { package, platform, findings });
+        return Err(Error::OverBudget {
+            package,
+            platform,
+            findings,
+        });
     }
     Ok(())
 }
 
 /// Budgets for several platforms, measuring each distinct (codec, file list) once.
-pub fn measure_for(config: &Config, platforms: &[Platform], shell: &mut Shell) -> Result<Vec<Budget>> {
+pub fn measure_for(
+    config: &Config,
+    platforms: &[Platform],
+    shell: &mut Shell,
+) -> Result<Vec<Budget>> {
     let mut cache: HashMap<(String, Vec<String>), Vec<Measured>> = HashMap::new();
     let mut out = Vec::new();
     for platform in platforms {
@@ -103,12 +117,16 @@ pub fn measure_for(config: &Config, platforms: &[Platform], shell: &mut Shell) -
             max_name_len: platform.max_name_len,
         })
         .map_err(assetota_core::Error::from)?;
-        let key = (format!("{:?}", platform.codec), files.iter().map(|f| f.name.clone()).collect::<Vec<_>>());
+        let key = (
+            format!("{:?}", platform.codec),
+            files.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+        );
         let measured = match cache.get(&key) {
             Some(m) => m.clone(),
             None => {
                 let bar = shell.progress("Measuring", 0);
-                let m = measure::measure_all(&files, platform.codec, &BarProgress(bar)).map_err(assetota_core::Error::from)?;
+                let m = measure::measure_all(&files, platform.codec, &BarProgress(bar))
+                    .map_err(assetota_core::Error::from)?;
                 cache.insert(key, m.clone());
                 m
             }
@@ -121,7 +139,10 @@ pub fn measure_for(config: &Config, platforms: &[Platform], shell: &mut Shell) -
 /// The image to check against the partitions: a flat image as is, an ELF as
 /// the flat binary of its loadable sections.
 fn firmware_image(path: &std::path::Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     if bytes.starts_with(crate::elf::ELF_MAGIC) {
         let elf = crate::elf::ElfFile::parse(path, &bytes)?;
         return Ok(elf.flat_image().bytes);

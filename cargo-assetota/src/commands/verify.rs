@@ -35,31 +35,53 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     // The firmware entry against manifest.json.
     let fw = &m.firmware;
     if contents.firmware.len() as u64 != fw.size {
-        problems.push(format!("`{}`: {} in the bundle, manifest.json says {}", fw.file, Bytes(contents.firmware.len() as u64), Bytes(fw.size)));
+        problems.push(format!(
+            "`{}`: {} in the bundle, manifest.json says {}",
+            fw.file,
+            Bytes(contents.firmware.len() as u64),
+            Bytes(fw.size)
+        ));
     }
     let fw_sha = sha256_hex(&contents.firmware);
     if fw_sha != fw.sha256 {
-        problems.push(format!("`{}`: sha256 {fw_sha}, manifest.json says {}", fw.file, fw.sha256));
+        problems.push(format!(
+            "`{}`: sha256 {fw_sha}, manifest.json says {}",
+            fw.file, fw.sha256
+        ));
     }
 
     // The embedded manifest at the recorded offset against manifest.json.
     let located = crate::elf::Located {
         offset: fw.manifest_offset as usize,
         len: fw.manifest_size as usize,
-        found_by: format!("at manifest_offset {:#x} of `{}`", fw.manifest_offset, fw.file),
+        found_by: format!(
+            "at manifest_offset {:#x} of `{}`",
+            fw.manifest_offset, fw.file
+        ),
         load_address: None,
     };
     match firmware::decode(path, &contents.firmware, &located) {
         Ok(embedded) => {
             if embedded.byte_len() as u64 != fw.manifest_size {
-                problems.push(format!("`{}`: the embedded manifest is {} B, manifest.json says {} B", fw.file, embedded.byte_len(), fw.manifest_size));
+                problems.push(format!(
+                    "`{}`: the embedded manifest is {} B, manifest.json says {} B",
+                    fw.file,
+                    embedded.byte_len(),
+                    fw.manifest_size
+                ));
             }
             compare_embedded(&embedded, m, &fw.file, &mut problems);
         }
         Err(Error::ManifestTooNew { version, .. }) => {
-            return Err(Error::ManifestTooNew { path: path.clone(), version });
+            return Err(Error::ManifestTooNew {
+                path: path.clone(),
+                version,
+            });
         }
-        Err(e) => problems.push(format!("`{}`: no valid manifest at manifest_offset {:#x}: {e}", fw.file, fw.manifest_offset)),
+        Err(e) => problems.push(format!(
+            "`{}`: no valid manifest at manifest_offset {:#x}: {e}",
+            fw.file, fw.manifest_offset
+        )),
     }
 
     // Every asset's bytes against manifest.json, and recompressed with the
@@ -83,26 +105,55 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     let mut measured = Vec::new();
     for a in &m.assets {
         if a.file != format!("{}{}", bundle::ASSETS_PREFIX, a.name) {
-            problems.push(format!("`{}`: stored as `{}`, expected `{}{}`", a.name, a.file, bundle::ASSETS_PREFIX, a.name));
+            problems.push(format!(
+                "`{}`: stored as `{}`, expected `{}{}`",
+                a.name,
+                a.file,
+                bundle::ASSETS_PREFIX,
+                a.name
+            ));
         }
         let Some(bytes) = contents.assets.get(&a.name) else {
-            problems.push(format!("`{}`: listed in manifest.json but missing from the bundle", a.file));
+            problems.push(format!(
+                "`{}`: listed in manifest.json but missing from the bundle",
+                a.file
+            ));
             continue;
         };
         if bytes.len() as u64 != a.size {
-            problems.push(format!("`{}`: {} in the bundle, manifest.json says {}", a.file, Bytes(bytes.len() as u64), Bytes(a.size)));
+            problems.push(format!(
+                "`{}`: {} in the bundle, manifest.json says {}",
+                a.file,
+                Bytes(bytes.len() as u64),
+                Bytes(a.size)
+            ));
         }
         let sha = sha256_hex(bytes);
         if sha != a.sha256 {
-            problems.push(format!("`{}`: sha256 {sha}, manifest.json says {}", a.file, a.sha256));
+            problems.push(format!(
+                "`{}`: sha256 {sha}, manifest.json says {}",
+                a.file, a.sha256
+            ));
         }
         if let Some(p) = &platform {
             let compressed = p.codec.encoded_len(bytes).unwrap_or(u64::MAX);
             if compressed != a.compressed_size {
-                problems.push(format!("`{}`: compresses to {} with {}, manifest.json says {}", a.file, Bytes(compressed), p.codec, Bytes(a.compressed_size)));
+                problems.push(format!(
+                    "`{}`: compresses to {} with {}, manifest.json says {}",
+                    a.file,
+                    Bytes(compressed),
+                    p.codec,
+                    Bytes(a.compressed_size)
+                ));
             }
             let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
-            measured.push(Measured { name: a.name.clone(), path: a.file.clone().into(), size: bytes.len() as u64, sha256: digest, compressed_size: compressed });
+            measured.push(Measured {
+                name: a.name.clone(),
+                path: a.file.clone().into(),
+                size: bytes.len() as u64,
+                sha256: digest,
+                compressed_size: compressed,
+            });
         }
     }
 
@@ -114,7 +165,12 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
                 if cost.storage_size != a.storage_size || cost.stored_size != a.stored_size {
                     problems.push(format!(
                         "`{}`: stored {} in {} of storage on `{}`, manifest.json says {} in {}",
-                        a.file, Bytes(cost.stored_size), Bytes(cost.storage_size), platform.name, Bytes(a.stored_size), Bytes(a.storage_size)
+                        a.file,
+                        Bytes(cost.stored_size),
+                        Bytes(cost.storage_size),
+                        platform.name,
+                        Bytes(a.stored_size),
+                        Bytes(a.storage_size)
                     ));
                 }
             }
@@ -127,7 +183,12 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
             }
         }
         if let Some(check) = crate::report::FirmwareCheck::run(platform, &contents.firmware) {
-            budget_problems.extend(check.problems().into_iter().map(|p| format!("`{}`: {p}", fw.file)));
+            budget_problems.extend(
+                check
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("`{}`: {p}", fw.file)),
+            );
         }
     }
 
@@ -143,7 +204,11 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
         });
     }
     if !problems.is_empty() {
-        return Err(Error::VerifyFailed { path: path.clone(), problems, over_budget_only });
+        return Err(Error::VerifyFailed {
+            path: path.clone(),
+            problems,
+            over_budget_only,
+        });
     }
     shell.status(
         "Verified",
@@ -156,14 +221,22 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
             Bytes(fw.size),
             m.assets.len(),
             if m.assets.len() == 1 { "" } else { "s" },
-            m.platform.as_ref().map(|p| format!(", fits `{p}`")).unwrap_or_default()
+            m.platform
+                .as_ref()
+                .map(|p| format!(", fits `{p}`"))
+                .unwrap_or_default()
         ),
     );
     Ok(())
 }
 
 /// The embedded (binary) manifest against manifest.json, entry by entry.
-fn compare_embedded(embedded: &Manifest<'_>, m: &BundleManifest, file: &str, problems: &mut Vec<String>) {
+fn compare_embedded(
+    embedded: &Manifest<'_>,
+    m: &BundleManifest,
+    file: &str,
+    problems: &mut Vec<String>,
+) {
     if embedded.platform() != m.platform.as_deref() {
         problems.push(format!(
             "`{file}`: the embedded manifest is for platform {:?}, manifest.json says {:?}",
@@ -173,7 +246,10 @@ fn compare_embedded(embedded: &Manifest<'_>, m: &BundleManifest, file: &str, pro
     }
     for a in &m.assets {
         let Some(e) = embedded.get(&a.name) else {
-            problems.push(format!("`{}`: listed in manifest.json but not in the manifest embedded in `{file}`", a.name));
+            problems.push(format!(
+                "`{}`: listed in manifest.json but not in the manifest embedded in `{file}`",
+                a.name
+            ));
             continue;
         };
         let mut diffs = Vec::new();
@@ -184,10 +260,18 @@ fn compare_embedded(embedded: &Manifest<'_>, m: &BundleManifest, file: &str, pro
             diffs.push(format!("sha256 {} vs {}", hex(e.sha256()), a.sha256));
         }
         if e.compressed_size() != a.compressed_size {
-            diffs.push(format!("compressed size {} vs {}", e.compressed_size(), a.compressed_size));
+            diffs.push(format!(
+                "compressed size {} vs {}",
+                e.compressed_size(),
+                a.compressed_size
+            ));
         }
         if e.stored_size() != a.stored_size {
-            diffs.push(format!("stored size {} vs {}", e.stored_size(), a.stored_size));
+            diffs.push(format!(
+                "stored size {} vs {}",
+                e.stored_size(),
+                a.stored_size
+            ));
         }
         if !diffs.is_empty() {
             problems.push(format!("`{}`: the manifest embedded in `{file}` and manifest.json disagree: {} (embedded vs manifest.json)", a.name, diffs.join(", ")));
@@ -195,7 +279,10 @@ fn compare_embedded(embedded: &Manifest<'_>, m: &BundleManifest, file: &str, pro
     }
     for e in embedded.iter() {
         if !m.assets.iter().any(|a| a.name == e.name()) {
-            problems.push(format!("`{}`: in the manifest embedded in `{file}` but not in manifest.json or the bundle", e.name()));
+            problems.push(format!(
+                "`{}`: in the manifest embedded in `{file}` but not in manifest.json or the bundle",
+                e.name()
+            ));
         }
     }
 }

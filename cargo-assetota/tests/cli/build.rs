@@ -8,20 +8,42 @@ use crate::common::*;
 fn host_build_writes_a_bundle_that_verifies() {
     let p = Project::host("cli_build_host", META_P2).with_assets();
     let run = p.cli(&["build"]).success();
-    assert!(run.stderr.contains("Checked 3 assets of `cli_build_host`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Checked 3 assets of `cli_build_host`"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("Bundled"), "{}", run.stderr);
-    assert!(run.stderr.contains("3 assets take 12,288 B of 1,138,688 B on `p2` (1%)"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("3 assets take 12,288 B of 1,138,688 B on `p2` (1%)"),
+        "{}",
+        run.stderr
+    );
 
     let bundle = p.bundle(None, "debug");
     let entries = zip_entries(&bundle);
     let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["manifest.json", "assets/config.json", "assets/img/logo.bin", "assets/text.txt", "cli_build_host.elf"]
+        [
+            "manifest.json",
+            "assets/config.json",
+            "assets/img/logo.bin",
+            "assets/text.txt",
+            "cli_build_host.elf"
+        ]
     );
     let manifest: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
-    let keys: Vec<&str> = manifest.as_object().unwrap().keys().map(String::as_str).collect();
-    for key in ["format", "package", "target", "platform", "codec", "firmware", "assets"] {
+    let keys: Vec<&str> = manifest
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "format", "package", "target", "platform", "codec", "firmware", "assets",
+    ] {
         assert!(keys.contains(&key), "manifest.json lacks {key}: {keys:?}");
     }
     assert_eq!(manifest["format"], 1);
@@ -38,7 +60,11 @@ fn host_build_writes_a_bundle_that_verifies() {
     assert_eq!(fw["size"], elf.len());
     let off = fw["manifest_offset"].as_u64().unwrap() as usize;
     assert_eq!(&elf[off..off + 4], b"AOTA");
-    for (asset, name) in manifest["assets"].as_array().unwrap().iter().zip(["config.json", "img/logo.bin", "text.txt"]) {
+    for (asset, name) in manifest["assets"].as_array().unwrap().iter().zip([
+        "config.json",
+        "img/logo.bin",
+        "text.txt",
+    ]) {
         assert_eq!(asset["name"], name);
         for key in ["size", "sha256", "compressed_size", "storage_size"] {
             assert!(asset.get(key).is_some(), "asset lacks {key}");
@@ -48,26 +74,43 @@ fn host_build_writes_a_bundle_that_verifies() {
         assert_eq!(asset["storage_size"], 4096);
     }
 
-    p.cli(&["verify", bundle.to_str().unwrap()]).success().stderr_has("Verified");
+    p.cli(&["verify", bundle.to_str().unwrap()])
+        .success()
+        .stderr_has("Verified");
 }
 
 #[test]
 fn bare_metal_build_writes_the_flat_image_objcopy_writes() {
     let p = Project::thumb("cli_build_thumb", META_P2).with_assets();
     let run = p.cli(&["build"]).success();
-    assert!(run.stderr.contains("thumbv7m-none-eabi bin firmware"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("thumbv7m-none-eabi bin firmware"),
+        "{}",
+        run.stderr
+    );
 
     let elf = p.exe(Some(THUMB), "debug");
     let objcopy = p.path().join("objcopy.bin");
-    let status = Command::new("llvm-objcopy").args(["-O", "binary"]).arg(&elf).arg(&objcopy).status().expect("llvm-objcopy runs");
+    let status = Command::new("llvm-objcopy")
+        .args(["-O", "binary"])
+        .arg(&elf)
+        .arg(&objcopy)
+        .status()
+        .expect("llvm-objcopy runs");
     assert!(status.success());
     let expected = std::fs::read(&objcopy).unwrap();
     let beside = std::fs::read(elf.with_file_name("cli_build_thumb.bin")).unwrap();
-    assert_eq!(beside, expected, "flat image differs from llvm-objcopy -O binary");
+    assert_eq!(
+        beside, expected,
+        "flat image differs from llvm-objcopy -O binary"
+    );
 
     let bundle = p.bundle(Some(THUMB), "debug");
     let entries = zip_entries(&bundle);
-    let (name, image) = entries.iter().find(|(n, _)| !n.contains('/') && n.ends_with(".bin")).unwrap();
+    let (name, image) = entries
+        .iter()
+        .find(|(n, _)| !n.contains('/') && n.ends_with(".bin"))
+        .unwrap();
     assert_eq!(name, "cli_build_thumb.bin");
     assert_eq!(image, &expected);
     let manifest: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
@@ -75,15 +118,25 @@ fn bare_metal_build_writes_the_flat_image_objcopy_writes() {
     assert_eq!(manifest["firmware"]["format"], "bin");
     assert_eq!(manifest["firmware"]["load_address"], 0x0800_0000u64);
     let off = manifest["firmware"]["manifest_offset"].as_u64().unwrap() as usize;
-    assert_eq!(&image[off..off + 4], b"AOTA", "manifest_offset points at the manifest in the image");
+    assert_eq!(
+        &image[off..off + 4],
+        b"AOTA",
+        "manifest_offset points at the manifest in the image"
+    );
     // .data is loaded from flash: its initial value is in the image, after the manifest.
     let data = 0x1234_5678u32.to_le_bytes();
-    let data_at = image.windows(4).rposition(|w| w == data).expect(".data image in the flat binary");
+    let data_at = image
+        .windows(4)
+        .rposition(|w| w == data)
+        .expect(".data image in the flat binary");
     assert!(data_at > off, ".data (LMA in flash) follows .assetota");
 
     p.cli(&["verify", bundle.to_str().unwrap()]).success();
     // The flat image alone: the manifest is found by magic and CRC.
-    let inspect = p.cli(&["inspect", "--json", objcopy.to_str().unwrap()]).success().json();
+    let inspect = p
+        .cli(&["inspect", "--json", objcopy.to_str().unwrap()])
+        .success()
+        .json();
     assert_eq!(inspect["kind"], "flat");
     assert_eq!(inspect["manifest"]["offset"], off);
     assert_eq!(inspect["manifest"]["assets"].as_array().unwrap().len(), 3);
@@ -95,7 +148,11 @@ fn bundles_are_byte_identical_from_two_checkouts() {
         let p = Project::thumb("cli_determinism", META_P2).with_assets();
         // Different paths, same contents; file times differ too.
         assert!(!p.path().ends_with(sub));
-        p.cli_env(&["build", "--release"], &[("SOURCE_DATE_EPOCH", "1700000000")]).success();
+        p.cli_env(
+            &["build", "--release"],
+            &[("SOURCE_DATE_EPOCH", "1700000000")],
+        )
+        .success();
         let bytes = std::fs::read(p.bundle(Some(THUMB), "release")).unwrap();
         (p, bytes)
     };
@@ -106,7 +163,11 @@ fn bundles_are_byte_identical_from_two_checkouts() {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&first)).unwrap();
     let entry = zip.by_index(0).unwrap();
     let time = entry.last_modified().unwrap();
-    assert_eq!((time.year(), time.month(), time.day()), (2023, 11, 14), "SOURCE_DATE_EPOCH sets the time");
+    assert_eq!(
+        (time.year(), time.month(), time.day()),
+        (2023, 11, 14),
+        "SOURCE_DATE_EPOCH sets the time"
+    );
     assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o644));
 }
 
@@ -116,7 +177,13 @@ fn release_target_dir_and_json_messages() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-assetota"));
     let target = target_dir();
     let out = cmd
-        .args(["build", "--release", "--message-format", "json", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--message-format",
+            "json",
+            "--target-dir",
+        ])
         .arg(&target)
         .current_dir(p.path())
         .env_remove("CARGO_TARGET_DIR")
@@ -143,9 +210,14 @@ fn release_target_dir_and_json_messages() {
 #[test]
 fn out_writes_the_bundle_elsewhere_and_format_overrides() {
     let p = Project::thumb("cli_build_out", META).with_assets();
-    p.cli(&["build", "--format", "elf", "--out", "dist/fw.zip"]).success();
+    p.cli(&["build", "--format", "elf", "--out", "dist/fw.zip"])
+        .success();
     let entries = zip_entries(&p.path().join("dist/fw.zip"));
-    assert!(entries.iter().any(|(n, _)| n == "cli_build_out.elf"), "{:?}", entries.iter().map(|e| &e.0).collect::<Vec<_>>());
+    assert!(
+        entries.iter().any(|(n, _)| n == "cli_build_out.elf"),
+        "{:?}",
+        entries.iter().map(|e| &e.0).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -153,8 +225,15 @@ fn a_stale_manifest_is_exit_4_naming_what_differs() {
     // build.rs embeds for `argon` while the package says `p2`: the firmware
     // does not describe what the assets cost on the configured platform.
     let p = Project::host("cli_build_stale", META_P2).with_assets();
-    p.write("build.rs", "fn main() {\n    assetota_build::Builder::from_env().platform(\"argon\").emit();\n}\n");
-    p.cli(&["build"]).failure(4).stderr_has("stale").stderr_has("platform: built for `argon`, now `p2`").stderr_has("help");
+    p.write(
+        "build.rs",
+        "fn main() {\n    assetota_build::Builder::from_env().platform(\"argon\").emit();\n}\n",
+    );
+    p.cli(&["build"])
+        .failure(4)
+        .stderr_has("stale")
+        .stderr_has("platform: built for `argon`, now `p2`")
+        .stderr_has("help");
 }
 
 #[test]
@@ -173,20 +252,30 @@ fn over_budget_is_exit_3_for_build_and_size() {
     let meta = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"tiny\"\n\n\
                 [package.metadata.assetota.platforms.tiny]\ntotal = 4096\nblock-size = 4096\n";
     let p = Project::host("cli_build_over", meta).with_assets();
-    p.cli(&["build"]).failure(3).stderr_has("over the total limit");
-    p.cli(&["size"]).failure(3).stderr_has("over budget on platform `tiny`");
+    p.cli(&["build"])
+        .failure(3)
+        .stderr_has("over the total limit");
+    p.cli(&["size"])
+        .failure(3)
+        .stderr_has("over budget on platform `tiny`");
 }
 
 #[test]
 fn workspace_bundles_only_packages_that_opted_in() {
-    let root = tempfile::Builder::new().prefix("assetota-ws").tempdir().unwrap();
+    let root = tempfile::Builder::new()
+        .prefix("assetota-ws")
+        .tempdir()
+        .unwrap();
     let rt = repo_root();
     let write = |rel: &str, text: &str| {
         let path = root.path().join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     };
-    write("Cargo.toml", "[workspace]\nmembers = [\"fw\", \"tool\"]\nresolver = \"3\"\n");
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"fw\", \"tool\"]\nresolver = \"3\"\n",
+    );
     std::fs::copy(rt.join("Cargo.lock"), root.path().join("Cargo.lock")).unwrap();
     write(
         "fw/Cargo.toml",
@@ -197,18 +286,32 @@ fn workspace_bundles_only_packages_that_opted_in() {
         ),
     );
     write("fw/build.rs", "fn main() { assetota_build::embed(); }\n");
-    write("fw/src/main.rs", "assetota::manifest!();\nfn main() { println!(\"{}\", ASSETOTA.manifest().unwrap().len()); }\n");
+    write(
+        "fw/src/main.rs",
+        "assetota::manifest!();\nfn main() { println!(\"{}\", ASSETOTA.manifest().unwrap().len()); }\n",
+    );
     write("fw/assets/a.txt", "a\n");
-    write("tool/Cargo.toml", "[package]\nname = \"cli_ws_tool\"\nversion = \"0.1.0\"\nedition = \"2024\"\n");
+    write(
+        "tool/Cargo.toml",
+        "[package]\nname = \"cli_ws_tool\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
     write("tool/src/main.rs", "fn main() {}\n");
 
     let run = cli_in(root.path(), &["build"]).success();
-    assert!(run.stderr.contains("skipping binary `cli_ws_tool`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("skipping binary `cli_ws_tool`"),
+        "{}",
+        run.stderr
+    );
     assert!(target_dir().join("debug/cli_ws_fw.assetota.zip").exists());
     assert!(!target_dir().join("debug/cli_ws_tool.assetota.zip").exists());
 
-    cli_in(root.path(), &["build", "-p", "cli_ws_tool"]).failure(1).stderr_has("has no [package.metadata.assetota] table");
-    let size = cli_in(&root.path().join("fw"), &["size", "--json"]).success().json();
+    cli_in(root.path(), &["build", "-p", "cli_ws_tool"])
+        .failure(1)
+        .stderr_has("has no [package.metadata.assetota] table");
+    let size = cli_in(&root.path().join("fw"), &["size", "--json"])
+        .success()
+        .json();
     assert_eq!(size["package"], "cli_ws_fw");
     cli_in(root.path(), &["size", "-p", "cli_ws_fw"]).success();
 }

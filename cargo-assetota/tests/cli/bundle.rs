@@ -9,8 +9,24 @@ fn bundle_of_a_prebuilt_elf_verifies_and_a_changed_asset_is_exit_4() {
     let elf = p.path().join("firmware.elf");
     std::fs::copy(p.exe(Some(THUMB), "release"), &elf).unwrap();
 
-    let run = p.cli(&["bundle", "firmware.elf", "--assets", "assets", "--package-version", "1.0.0", "--target", THUMB]).success();
-    assert!(run.stderr.contains("Bundled firmware.assetota.zip (bin firmware image"), "{}", run.stderr);
+    let run = p
+        .cli(&[
+            "bundle",
+            "firmware.elf",
+            "--assets",
+            "assets",
+            "--package-version",
+            "1.0.0",
+            "--target",
+            THUMB,
+        ])
+        .success();
+    assert!(
+        run.stderr
+            .contains("Bundled firmware.assetota.zip (bin firmware image"),
+        "{}",
+        run.stderr
+    );
     let bundle = p.path().join("firmware.assetota.zip");
     p.cli(&["verify", "firmware.assetota.zip"]).success();
     let entries = zip_entries(&bundle);
@@ -19,11 +35,32 @@ fn bundle_of_a_prebuilt_elf_verifies_and_a_changed_asset_is_exit_4() {
     assert_eq!(manifest["package"]["version"], "1.0.0");
     assert_eq!(manifest["firmware"]["file"], "firmware.bin");
     // The same flat image `build` wrote.
-    let built = std::fs::read(p.exe(Some(THUMB), "release").with_file_name("cli_bundle_prebuilt.bin")).unwrap();
-    assert_eq!(entries.iter().find(|(n, _)| n == "firmware.bin").unwrap().1, built);
+    let built = std::fs::read(
+        p.exe(Some(THUMB), "release")
+            .with_file_name("cli_bundle_prebuilt.bin"),
+    )
+    .unwrap();
+    assert_eq!(
+        entries.iter().find(|(n, _)| n == "firmware.bin").unwrap().1,
+        built
+    );
 
-    p.cli(&["bundle", "firmware.elf", "--assets", "assets", "--format", "elf", "-o", "dist/x.zip"]).success();
-    assert!(zip_entries(&p.path().join("dist/x.zip")).iter().any(|(n, _)| n == "firmware.elf"));
+    p.cli(&[
+        "bundle",
+        "firmware.elf",
+        "--assets",
+        "assets",
+        "--format",
+        "elf",
+        "-o",
+        "dist/x.zip",
+    ])
+    .success();
+    assert!(
+        zip_entries(&p.path().join("dist/x.zip"))
+            .iter()
+            .any(|(n, _)| n == "firmware.elf")
+    );
 
     // An asset edited after the build.
     p.write("assets/text.txt", "edited after the build\n");

@@ -6,7 +6,10 @@ use std::process::Command;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// One target directory for every fixture build (shared with the e2e tests),
@@ -28,24 +31,37 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn success(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn failure(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stderr_has(self, needle: &str) -> Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -142,7 +158,10 @@ SECTIONS
 
 impl Project {
     fn base(name: &str, metadata: &str, main_rs: &str, build_rs: &str) -> Project {
-        let dir = tempfile::Builder::new().prefix("assetota-cli").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("assetota-cli")
+            .tempdir()
+            .unwrap();
         let root = repo_root();
         let manifest = format!(
             "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
@@ -152,7 +171,10 @@ impl Project {
             runtime = root.join("build-support/assetota").display(),
             build = root.join("build-support/assetota-build").display(),
         );
-        let p = Project { dir, name: name.to_owned() };
+        let p = Project {
+            dir,
+            name: name.to_owned(),
+        };
         p.write("Cargo.toml", manifest);
         p.write("src/main.rs", main_rs);
         p.write("build.rs", build_rs);
@@ -164,7 +186,12 @@ impl Project {
 
     /// A host program. `name` must be unique across tests (shared target dir).
     pub fn host(name: &str, metadata: &str) -> Project {
-        Project::base(name, metadata, HOST_MAIN, "fn main() {\n    assetota_build::embed();\n}\n")
+        Project::base(
+            name,
+            metadata,
+            HOST_MAIN,
+            "fn main() {\n    assetota_build::embed();\n}\n",
+        )
     }
 
     /// Firmware for thumbv7m-none-eabi; the target comes from .cargo/config.toml.
@@ -191,8 +218,16 @@ impl Project {
 
     /// A few assets of different kinds.
     pub fn with_assets(self) -> Project {
-        self.write("assets/config.json", "{\"brightness\": 80, \"volume\": 3}\n");
-        self.write("assets/img/logo.bin", (0..2048u32).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>());
+        self.write(
+            "assets/config.json",
+            "{\"brightness\": 80, \"volume\": 3}\n",
+        );
+        self.write(
+            "assets/img/logo.bin",
+            (0..2048u32)
+                .map(|i| (i * 7 % 251) as u8)
+                .collect::<Vec<_>>(),
+        );
         self.write("assets/text.txt", "hello assets\n".repeat(40));
         self
     }
@@ -216,7 +251,8 @@ impl Project {
 
     /// The bundle `build` writes beside the binary.
     pub fn bundle(&self, triple: Option<&str>, profile: &str) -> PathBuf {
-        self.exe(triple, profile).with_file_name(format!("{}.assetota.zip", self.name))
+        self.exe(triple, profile)
+            .with_file_name(format!("{}.assetota.zip", self.name))
     }
 
     /// Replaces the temp dir and target dir in `text`, for snapshots.
@@ -265,7 +301,11 @@ pub struct RawEntry<'a> {
 
 impl RawZip {
     pub fn new() -> RawZip {
-        RawZip { local: Vec::new(), central: Vec::new(), count: 0 }
+        RawZip {
+            local: Vec::new(),
+            central: Vec::new(),
+            count: 0,
+        }
     }
 
     pub fn add(&mut self, e: RawEntry<'_>) -> &mut Self {
@@ -333,7 +373,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

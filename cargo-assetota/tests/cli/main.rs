@@ -6,6 +6,7 @@ mod common;
 mod build;
 mod bundle;
 mod diff;
+mod init;
 mod inspect;
 mod size;
 mod usage;

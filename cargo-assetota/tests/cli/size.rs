@@ -9,8 +9,23 @@ fn size_table_and_json_follow_the_design() {
     insta::assert_snapshot!("size_p2", p.redact(&human.stdout));
 
     let json = p.cli(&["size", "--json"]).success().json();
-    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    for key in ["package", "platform", "codec", "assets", "total_size", "total_storage_size", "limit_total", "limit_single", "fits"] {
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "package",
+        "platform",
+        "codec",
+        "assets",
+        "total_size",
+        "total_storage_size",
+        "limit_total",
+        "limit_single",
+        "fits",
+    ] {
         assert!(keys.contains(&key), "size --json lacks {key}: {keys:?}");
     }
     assert_eq!(json["package"], "cli_size");
@@ -29,16 +44,27 @@ fn size_table_and_json_follow_the_design() {
     }
     // The stored size is the exact deflate output plus Particle's container.
     let text = assets.iter().find(|a| a["name"] == "text.txt").unwrap();
-    assert_eq!(text["stored_size"].as_u64().unwrap(), text["compressed_size"].as_u64().unwrap() + 124 + 8);
+    assert_eq!(
+        text["stored_size"].as_u64().unwrap(),
+        text["compressed_size"].as_u64().unwrap() + 124 + 8
+    );
     assert_eq!(text["sha256"].as_str().unwrap().len(), 64);
 
     // --platform and ASSETOTA_PLATFORM override the config.
-    let argon = p.cli(&["size", "--json", "--platform", "argon"]).success().json();
+    let argon = p
+        .cli(&["size", "--json", "--platform", "argon"])
+        .success()
+        .json();
     assert_eq!(argon["platform"], "argon");
     assert_eq!(argon["limit_single"], 606_208);
-    let env = p.cli_env(&["size", "--json"], &[("ASSETOTA_PLATFORM", "esomx")]).success().json();
+    let env = p
+        .cli_env(&["size", "--json"], &[("ASSETOTA_PLATFORM", "esomx")])
+        .success()
+        .json();
     assert_eq!(env["limit_total"], 2_056_192);
-    p.cli(&["size", "--platform", "photon"]).failure(1).stderr_has("unknown platform `photon`");
+    p.cli(&["size", "--platform", "photon"])
+        .failure(1)
+        .stderr_has("unknown platform `photon`");
 }
 
 #[test]
@@ -57,10 +83,17 @@ fn all_platforms_is_a_fit_matrix() {
     p.write("assets/noise.bin", noise);
     let human = p.cli(&["size", "--all-platforms"]).success();
     insta::assert_snapshot!("size_all_platforms", p.redact(&human.stdout));
-    let json = p.cli(&["size", "--all-platforms", "--json"]).success().json();
+    let json = p
+        .cli(&["size", "--all-platforms", "--json"])
+        .success()
+        .json();
     let list = json.as_array().unwrap();
     assert_eq!(list.len(), 11);
-    let fits = |name: &str| list.iter().find(|b| b["platform"] == name).unwrap()["fits"].as_bool().unwrap();
+    let fits = |name: &str| {
+        list.iter().find(|b| b["platform"] == name).unwrap()["fits"]
+            .as_bool()
+            .unwrap()
+    };
     assert!(!fits("argon") && !fits("boron") && !fits("bsom"));
     assert!(fits("p2") && fits("esomx") && fits("tracker"));
 }
@@ -72,8 +105,15 @@ fn not_a_cargo_project() {
         .failure(1)
         .stderr_has("is not inside a cargo project")
         .stderr_has("--manifest-path");
-    cli_in(tmp.path(), &["build"]).failure(1).stderr_has("is not inside a cargo project");
-    cli_in(tmp.path(), &["size", "--manifest-path", "nowhere/Cargo.toml"]).failure(1).stderr_has("nowhere/Cargo.toml");
+    cli_in(tmp.path(), &["build"])
+        .failure(1)
+        .stderr_has("is not inside a cargo project");
+    cli_in(
+        tmp.path(),
+        &["size", "--manifest-path", "nowhere/Cargo.toml"],
+    )
+    .failure(1)
+    .stderr_has("nowhere/Cargo.toml");
 }
 
 #[test]
@@ -91,10 +131,20 @@ fn a_package_without_the_table_is_told_how_to_opt_in() {
 
 #[test]
 fn a_bad_config_names_the_key_and_file() {
-    let p = Project::host("cli_size_badcfg", "[package.metadata.assetota]\ndir = \"assets\"\nplatfrom = \"p2\"\n").with_assets();
-    p.cli(&["size"]).failure(1).stderr_has("package.metadata.assetota.platfrom").stderr_has("Cargo.toml");
+    let p = Project::host(
+        "cli_size_badcfg",
+        "[package.metadata.assetota]\ndir = \"assets\"\nplatfrom = \"p2\"\n",
+    )
+    .with_assets();
+    p.cli(&["size"])
+        .failure(1)
+        .stderr_has("package.metadata.assetota.platfrom")
+        .stderr_has("Cargo.toml");
     let p = Project::host("cli_size_nodir", META);
-    p.cli(&["size"]).failure(1).stderr_has("does not exist").stderr_has("cargo assetota init");
+    p.cli(&["size"])
+        .failure(1)
+        .stderr_has("does not exist")
+        .stderr_has("cargo assetota init");
 }
 
 #[test]
@@ -115,11 +165,22 @@ fn partition_table_platforms_check_the_firmware() {
         .collect();
     p.write("fw.bin", &image);
     let run = p.cli(&["size", "--firmware", "fw.bin"]).failure(3);
-    assert!(run.stderr.contains("over the app partition of 4,096 B"), "{}", run.stderr);
-    assert!(run.stderr.contains("xz-compressed update"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("over the app partition of 4,096 B"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("xz-compressed update"),
+        "{}",
+        run.stderr
+    );
     // A small image fits both.
     p.write("fw.bin", vec![0u8; 2048]);
-    let json = p.cli(&["size", "--json", "--firmware", "fw.bin"]).success().json();
+    let json = p
+        .cli(&["size", "--json", "--firmware", "fw.bin"])
+        .success()
+        .json();
     assert_eq!(json["firmware"]["app_partition"], 4096);
     assert_eq!(json["firmware"]["ota_partition"], 1024);
     assert_eq!(json["firmware"]["fits"], true);

@@ -8,12 +8,29 @@ fn runs_as_cargo_subcommand_and_directly() {
     let via_cargo = cli_in(tmp.path(), &["assetota", "--help"]).success();
     let direct = cli_in(tmp.path(), &["--help"]).success();
     assert_eq!(via_cargo.stdout, direct.stdout);
-    assert!(direct.stdout.contains("Usage: cargo assetota"), "{}", direct.stdout);
-    for sub in ["build", "size", "inspect", "verify", "diff", "bundle", "platforms", "init", "new"] {
+    assert!(
+        direct.stdout.contains("Usage: cargo assetota"),
+        "{}",
+        direct.stdout
+    );
+    for sub in [
+        "build",
+        "size",
+        "inspect",
+        "verify",
+        "diff",
+        "bundle",
+        "platforms",
+        "init",
+        "new",
+    ] {
         assert!(direct.stdout.contains(sub), "help lacks {sub}");
     }
     let version = cli_in(tmp.path(), &["--version"]).success();
-    assert_eq!(version.stdout.trim(), format!("cargo-assetota {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        version.stdout.trim(),
+        format!("cargo-assetota {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -23,7 +40,12 @@ fn usage_errors_exit_2() {
     cli_in(tmp.path(), &["size", "--platform", "p2", "--all-platforms"]).failure(2);
     cli_in(tmp.path(), &["frobnicate"]).failure(2);
     cli_in(tmp.path(), &["--color", "sometimes", "platforms"]).failure(2);
-    cli_cmd(tmp.path(), &["platforms"], &[("CARGO_TERM_COLOR", "sometimes")]).failure(2);
+    cli_cmd(
+        tmp.path(),
+        &["platforms"],
+        &[("CARGO_TERM_COLOR", "sometimes")],
+    )
+    .failure(2);
 }
 
 #[test]
@@ -31,10 +53,24 @@ fn color_always_styles_status_and_never_does_not() {
     let p = Project::host("cli_color", META).with_assets();
     let never = p.cli(&["--color", "never", "size"]).success();
     assert!(!never.stdout.contains('\x1b') && !never.stderr.contains('\x1b'));
-    let bad = p.cli(&["--color", "always", "inspect", "Cargo.toml"]).failure(1);
-    assert!(bad.stderr.contains('\x1b'), "no ANSI escapes with --color always:\n{}", bad.stderr);
-    let env = p.cli_env(&["inspect", "Cargo.toml"], &[("CARGO_TERM_COLOR", "always")]).failure(1);
-    assert!(env.stderr.contains('\x1b'), "CARGO_TERM_COLOR=always is ignored");
+    let bad = p
+        .cli(&["--color", "always", "inspect", "Cargo.toml"])
+        .failure(1);
+    assert!(
+        bad.stderr.contains('\x1b'),
+        "no ANSI escapes with --color always:\n{}",
+        bad.stderr
+    );
+    let env = p
+        .cli_env(
+            &["inspect", "Cargo.toml"],
+            &[("CARGO_TERM_COLOR", "always")],
+        )
+        .failure(1);
+    assert!(
+        env.stderr.contains('\x1b'),
+        "CARGO_TERM_COLOR=always is ignored"
+    );
 }
 
 #[test]
@@ -43,7 +79,9 @@ fn platforms_lists_builtins_and_the_packages_custom_ones() {
     let out = cli_in(tmp.path(), &["platforms"]).success();
     insta::assert_snapshot!("platforms", out.stdout);
 
-    let json = cli_in(tmp.path(), &["platforms", "--json"]).success().json();
+    let json = cli_in(tmp.path(), &["platforms", "--json"])
+        .success()
+        .json();
     let list = json.as_array().unwrap();
     assert_eq!(list.len(), 11);
     let p2 = list.iter().find(|p| p["name"] == "p2").unwrap();
@@ -55,7 +93,13 @@ fn platforms_lists_builtins_and_the_packages_custom_ones() {
                   [package.metadata.assetota.platforms.tiny]\ntotal = \"64 KiB\"\nmax-asset = \"16 KiB\"\nblock-size = 4096\ncodec = \"xz\"\n";
     let p = Project::host("cli_platforms_custom", custom).with_assets();
     let json = p.cli(&["platforms", "--json"]).success().json();
-    let tiny = json.as_array().unwrap().iter().find(|p| p["name"] == "tiny").expect("custom platform listed").clone();
+    let tiny = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tiny")
+        .expect("custom platform listed")
+        .clone();
     assert_eq!(tiny["limit_total"], 65_536);
     assert_eq!(tiny["codec"]["kind"], "xz");
 }

@@ -12,14 +12,22 @@ fn built(name: &str, meta: &str) -> (Project, PathBuf) {
 }
 
 /// Rewrites a bundle with `edit` applied to its entries, as stored entries.
-fn rewrite(entries: &[(String, Vec<u8>)], edit: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+fn rewrite(
+    entries: &[(String, Vec<u8>)],
+    edit: impl Fn(&str, &[u8]) -> Option<Vec<u8>>,
+) -> Vec<u8> {
     let mut zip = RawZip::new();
     let edited: Vec<(String, Vec<u8>)> = entries
         .iter()
         .filter_map(|(n, d)| edit(n, d).map(|d| (n.clone(), d)))
         .collect();
     for (name, data) in &edited {
-        zip.add(RawEntry { name: name.as_bytes(), data, declared: None, unix_mode: 0o100644 });
+        zip.add(RawEntry {
+            name: name.as_bytes(),
+            data,
+            declared: None,
+            unix_mode: 0o100644,
+        });
     }
     zip.finish()
 }
@@ -34,7 +42,10 @@ fn a_built_bundle_verifies_and_json_says_so() {
     let run = verify(&p, &bundle).success();
     assert!(run.stderr.contains("Verified"), "{}", run.stderr);
     assert!(run.stderr.contains("fits `p2`"), "{}", run.stderr);
-    let json = p.cli(&["verify", "--json", bundle.to_str().unwrap()]).success().json();
+    let json = p
+        .cli(&["verify", "--json", bundle.to_str().unwrap()])
+        .success()
+        .json();
     assert_eq!(json["ok"], true);
     assert_eq!(json["problems"].as_array().unwrap().len(), 0);
     // Re-stored (no deflate) with identical contents: still valid.
@@ -59,7 +70,9 @@ fn tampering_fails_with_exit_4_naming_the_entry() {
             Some(d)
         }),
     );
-    verify(&p, &p.path().join("asset.zip")).failure(4).stderr_has("`assets/text.txt`: sha256");
+    verify(&p, &p.path().join("asset.zip"))
+        .failure(4)
+        .stderr_has("`assets/text.txt`: sha256");
 
     // The firmware changed outside the manifest.
     p.write(
@@ -73,7 +86,9 @@ fn tampering_fails_with_exit_4_naming_the_entry() {
             Some(d)
         }),
     );
-    verify(&p, &p.path().join("firmware.zip")).failure(4).stderr_has("`cli_verify_tamper.elf`: sha256");
+    verify(&p, &p.path().join("firmware.zip"))
+        .failure(4)
+        .stderr_has("`cli_verify_tamper.elf`: sha256");
 
     // An asset replaced and manifest.json updated to match: the firmware's
     // embedded manifest still disagrees.
@@ -107,56 +122,144 @@ fn tampering_fails_with_exit_4_naming_the_entry() {
         .stderr_has("`text.txt`: the manifest embedded in `cli_verify_tamper.elf` and manifest.json disagree");
 
     // An asset missing.
-    p.write("missing.zip", rewrite(&entries, |n, d| (n != "assets/config.json").then(|| d.to_vec())));
-    verify(&p, &p.path().join("missing.zip")).failure(4).stderr_has("`assets/config.json`: listed in manifest.json but missing");
+    p.write(
+        "missing.zip",
+        rewrite(&entries, |n, d| {
+            (n != "assets/config.json").then(|| d.to_vec())
+        }),
+    );
+    verify(&p, &p.path().join("missing.zip"))
+        .failure(4)
+        .stderr_has("`assets/config.json`: listed in manifest.json but missing");
 }
 
 #[test]
 fn hostile_zips_are_refused_without_writing_anything() {
-    let (p, bundle) = built("cli_verify_hostile", META);
+    let (_p, bundle) = built("cli_verify_hostile", META);
     let entries = zip_entries(&bundle);
     let dir = tempfile::tempdir().unwrap();
     let check = |label: &str, bytes: Vec<u8>, entry: &str, reason: &str| {
         let path = dir.path().join(format!("{label}.zip"));
         std::fs::write(&path, bytes).unwrap();
         let before = listing(dir.path());
-        let run = cli_in(dir.path(), &["verify", path.file_name().unwrap().to_str().unwrap()]).failure(4);
-        assert!(run.stderr.contains(&format!("entry `{entry}`")), "{label}: {}", run.stderr);
-        assert!(run.stderr.contains(reason), "{label}: wants {reason:?}: {}", run.stderr);
+        let run = cli_in(
+            dir.path(),
+            &["verify", path.file_name().unwrap().to_str().unwrap()],
+        )
+        .failure(4);
+        assert!(
+            run.stderr.contains(&format!("entry `{entry}`")),
+            "{label}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(reason),
+            "{label}: wants {reason:?}: {}",
+            run.stderr
+        );
         assert_eq!(listing(dir.path()), before, "{label}: verify wrote files");
         assert!(!dir.path().parent().unwrap().join("evil.txt").exists());
     };
     let with_extra = |name: &[u8], data: &[u8], mode: u32, declared: Option<u32>| {
         let mut zip = RawZip::new();
         for (n, d) in &entries {
-            zip.add(RawEntry { name: n.as_bytes(), data: d, declared: None, unix_mode: 0o100644 });
+            zip.add(RawEntry {
+                name: n.as_bytes(),
+                data: d,
+                declared: None,
+                unix_mode: 0o100644,
+            });
         }
-        zip.add(RawEntry { name, data, declared, unix_mode: mode });
+        zip.add(RawEntry {
+            name,
+            data,
+            declared,
+            unix_mode: mode,
+        });
         zip.finish()
     };
-    check("traversal", with_extra(b"../evil.txt", b"x", 0o100644, None), "../evil.txt", "path traversal");
-    check("nested-traversal", with_extra(b"assets/../../evil.txt", b"x", 0o100644, None), "assets/../../evil.txt", "path traversal");
-    check("absolute", with_extra(b"/tmp/evil.txt", b"x", 0o100644, None), "/tmp/evil.txt", "absolute path");
-    check("backslash", with_extra(b"assets\\..\\evil.txt", b"x", 0o100644, None), "assets\\..\\evil.txt", "backslash");
-    check("unlisted", with_extra(b"extra.txt", b"x", 0o100644, None), "extra.txt", "is not listed in manifest.json");
-    check("bomb-declared", with_extra(b"assets/big.bin", b"x", 0o100644, Some(1 << 30)), "assets/big.bin", "decompression bomb");
+    check(
+        "traversal",
+        with_extra(b"../evil.txt", b"x", 0o100644, None),
+        "../evil.txt",
+        "path traversal",
+    );
+    check(
+        "nested-traversal",
+        with_extra(b"assets/../../evil.txt", b"x", 0o100644, None),
+        "assets/../../evil.txt",
+        "path traversal",
+    );
+    check(
+        "absolute",
+        with_extra(b"/tmp/evil.txt", b"x", 0o100644, None),
+        "/tmp/evil.txt",
+        "absolute path",
+    );
+    check(
+        "backslash",
+        with_extra(b"assets\\..\\evil.txt", b"x", 0o100644, None),
+        "assets\\..\\evil.txt",
+        "backslash",
+    );
+    check(
+        "unlisted",
+        with_extra(b"extra.txt", b"x", 0o100644, None),
+        "extra.txt",
+        "is not listed in manifest.json",
+    );
+    check(
+        "bomb-declared",
+        with_extra(b"assets/big.bin", b"x", 0o100644, Some(1 << 30)),
+        "assets/big.bin",
+        "decompression bomb",
+    );
 
     // A symlink in place of an asset.
     let mut zip = RawZip::new();
     for (n, d) in &entries {
-        let mode = if n == "assets/config.json" { 0o120777 } else { 0o100644 };
+        let mode = if n == "assets/config.json" {
+            0o120777
+        } else {
+            0o100644
+        };
         let data: &[u8] = if mode == 0o120777 { b"/etc/passwd" } else { d };
-        zip.add(RawEntry { name: n.as_bytes(), data, declared: None, unix_mode: mode });
+        zip.add(RawEntry {
+            name: n.as_bytes(),
+            data,
+            declared: None,
+            unix_mode: mode,
+        });
     }
-    check("symlink", zip.finish(), "assets/config.json", "symbolic link");
+    check(
+        "symlink",
+        zip.finish(),
+        "assets/config.json",
+        "symbolic link",
+    );
 
     // The same name twice.
     let mut zip = RawZip::new();
     for (n, d) in &entries {
-        zip.add(RawEntry { name: n.as_bytes(), data: d, declared: None, unix_mode: 0o100644 });
+        zip.add(RawEntry {
+            name: n.as_bytes(),
+            data: d,
+            declared: None,
+            unix_mode: 0o100644,
+        });
     }
-    zip.add(RawEntry { name: b"assets/text.txt", data: b"second copy", declared: None, unix_mode: 0o100644 });
-    check("duplicate", zip.finish(), "assets/text.txt", "appears more than once");
+    zip.add(RawEntry {
+        name: b"assets/text.txt",
+        data: b"second copy",
+        declared: None,
+        unix_mode: 0o100644,
+    });
+    check(
+        "duplicate",
+        zip.finish(),
+        "assets/text.txt",
+        "appears more than once",
+    );
 
     // Data longer than manifest.json lists: read through a size-limited reader.
     let mut manifest: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
@@ -169,13 +272,25 @@ fn hostile_zips_are_refused_without_writing_anything() {
     let mut zip = RawZip::new();
     for (n, d) in &entries {
         let data: &[u8] = if n == "manifest.json" { &manifest } else { d };
-        zip.add(RawEntry { name: n.as_bytes(), data, declared: None, unix_mode: 0o100644 });
+        zip.add(RawEntry {
+            name: n.as_bytes(),
+            data,
+            declared: None,
+            unix_mode: 0o100644,
+        });
     }
-    check("longer-than-listed", zip.finish(), "assets/img/logo.bin", "decompresses to more than");
+    check(
+        "longer-than-listed",
+        zip.finish(),
+        "assets/img/logo.bin",
+        "decompresses to more than",
+    );
 
     // A real deflate bomb: 300 MiB of zeros, past the per-entry cap.
     let mut bomb = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
     bomb.start_file("manifest.json", options).unwrap();
     std::io::Write::write_all(&mut bomb, &entries[0].1).unwrap();
     bomb.start_file("assets/zeros.bin", options).unwrap();
@@ -185,7 +300,12 @@ fn hostile_zips_are_refused_without_writing_anything() {
     }
     let bytes = bomb.finish().unwrap().into_inner();
     assert!(bytes.len() < 1 << 20, "the bomb is small on disk");
-    check("bomb-deflate", bytes, "assets/zeros.bin", "decompression bomb");
+    check(
+        "bomb-deflate",
+        bytes,
+        "assets/zeros.bin",
+        "decompression bomb",
+    );
 }
 
 #[test]
@@ -199,13 +319,23 @@ fn budget_and_recompression_are_rechecked() {
         let mut zip = RawZip::new();
         for (n, d) in &entries {
             let data: &[u8] = if n == "manifest.json" { &m } else { d };
-            zip.add(RawEntry { name: n.as_bytes(), data, declared: None, unix_mode: 0o100644 });
+            zip.add(RawEntry {
+                name: n.as_bytes(),
+                data,
+                declared: None,
+                unix_mode: 0o100644,
+            });
         }
         zip.finish()
     };
     // A smaller total limit than the assets need: intact but over budget, exit 3.
-    p.write("tight.zip", edit_manifest(&|m| m["storage"]["limit_total"] = 8192.into()));
-    verify(&p, &p.path().join("tight.zip")).failure(3).stderr_has("over the total limit of 8,192 B");
+    p.write(
+        "tight.zip",
+        edit_manifest(&|m| m["storage"]["limit_total"] = 8192.into()),
+    );
+    verify(&p, &p.path().join("tight.zip"))
+        .failure(3)
+        .stderr_has("over the total limit of 8,192 B");
     // A compressed size that the bytes do not compress to.
     p.write(
         "sizes.zip",
@@ -217,8 +347,11 @@ fn budget_and_recompression_are_rechecked() {
             }
         }),
     );
-    verify(&p, &p.path().join("sizes.zip")).failure(4).stderr_has("`assets/config.json`: compresses to");
+    verify(&p, &p.path().join("sizes.zip"))
+        .failure(4)
+        .stderr_has("`assets/config.json`: compresses to");
     // --platform checks another platform's limits.
     verify(&p, &p.path().join("tight.zip")).failure(3);
-    p.cli(&["verify", "--platform", "argon", bundle.to_str().unwrap()]).success();
+    p.cli(&["verify", "--platform", "argon", bundle.to_str().unwrap()])
+        .success();
 }

@@ -315,3 +315,67 @@ fn workspace_bundles_only_packages_that_opted_in() {
     assert_eq!(size["package"], "cli_ws_fw");
     cli_in(root.path(), &["size", "-p", "cli_ws_fw"]).success();
 }
+
+#[test]
+fn host_release_bundles_are_byte_identical_from_two_checkouts() {
+    let build = || {
+        let p = Project::host("cli_determinism_host", META).with_assets();
+        p.cli_env(
+            &["build", "--release"],
+            &[("SOURCE_DATE_EPOCH", "1700000000")],
+        )
+        .success();
+        let bytes = std::fs::read(p.bundle(None, "release")).unwrap();
+        (p, bytes)
+    };
+    let (a, first) = build();
+    let (b, second) = build();
+    assert_ne!(a.path(), b.path());
+    assert!(
+        first == second,
+        "host release bundles differ between checkouts"
+    );
+}
+
+#[test]
+fn the_hello_example_builds_and_its_bundle_verifies() {
+    let hello = repo_root().join("examples/hello");
+    let run = cli_in(&hello, &["build"]).success();
+    assert!(
+        run.stderr.contains("of `hello` match the manifest"),
+        "{}",
+        run.stderr
+    );
+    let bundle = target_dir().join("debug/hello.assetota.zip");
+    cli_in(&hello, &["verify", bundle.to_str().unwrap()]).success();
+}
+
+#[test]
+fn partition_table_platforms_check_the_built_image() {
+    let meta = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"w800\"\n\n\
+                [package.metadata.assetota.platforms.w800]\npartition-table = \"partitions.csv\"\npartition = \"assets\"\nblock-size = 4096\n";
+    let p = Project::thumb("cli_build_w800", meta).with_assets();
+    p.write(
+        "partitions.csv",
+        "app, 0x10000, 0x40000, 0\napp_ota, 0x50000, 0x20000, 0\nassets, 0x70000, 0x20000, 0\n",
+    );
+    let run = p.cli(&["build"]).success();
+    assert!(
+        run.stderr.contains("of 262,144 B app partition"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("of 131,072 B OTA partition"),
+        "{}",
+        run.stderr
+    );
+    // An app partition smaller than the image.
+    p.write(
+        "partitions.csv",
+        "app, 0x10000, 0x400, 0\napp_ota, 0x50000, 0x20000, 0\nassets, 0x70000, 0x20000, 0\n",
+    );
+    p.cli(&["build"])
+        .failure(3)
+        .stderr_has("over the app partition of 1,024 B");
+}

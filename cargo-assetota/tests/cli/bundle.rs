@@ -77,3 +77,37 @@ fn bundle_of_a_prebuilt_elf_verifies_and_a_changed_asset_is_exit_4() {
         .stderr_has("`late.txt` was added to the assets directory")
         .stderr_has("`config.json` was removed from the assets directory");
 }
+
+#[test]
+fn flat_image_of_a_hosted_elf_matches_llvm_objcopy_too() {
+    // A PIE with TLS, NOBITS sections and many segments exercises the layout rules.
+    let p = Project::host("cli_bundle_hosted_bin", META).with_assets();
+    p.cli(&["build"]).success();
+    let elf = p.path().join("hosted.elf");
+    std::fs::copy(p.exe(None, "debug"), &elf).unwrap();
+    p.cli(&[
+        "bundle",
+        "hosted.elf",
+        "--assets",
+        "assets",
+        "--format",
+        "bin",
+    ])
+    .success();
+    let status = std::process::Command::new("llvm-objcopy")
+        .args(["-O", "binary", "hosted.elf", "objcopy.bin"])
+        .current_dir(p.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let expected = std::fs::read(p.path().join("objcopy.bin")).unwrap();
+    let entries = zip_entries(&p.path().join("hosted.assetota.zip"));
+    let image = &entries.iter().find(|(n, _)| n == "hosted.bin").unwrap().1;
+    assert!(
+        image == &expected,
+        "flat image ({} B) differs from llvm-objcopy's ({} B)",
+        image.len(),
+        expected.len()
+    );
+    p.cli(&["verify", "hosted.assetota.zip"]).success();
+}

@@ -185,7 +185,11 @@ pub fn build_args(flags: &CargoBuildFlags, verbose: bool, quiet: bool) -> Vec<Os
 
 /// Runs `cargo build`, letting its rendered diagnostics through on stderr, and
 /// returns the binaries it built (fresh or not).
-pub fn build(args: &[OsString], envs: &[(&str, &str)]) -> Result<Vec<BuiltBinary>> {
+pub fn build(
+    args: &[OsString],
+    envs: &[(&str, &str)],
+    shell: &mut crate::shell::Shell,
+) -> Result<Vec<BuiltBinary>> {
     let program = cargo_program();
     let mut child = Command::new(&program)
         .args(args)
@@ -216,7 +220,7 @@ pub fn build(args: &[OsString], envs: &[(&str, &str)]) -> Result<Vec<BuiltBinary
                     });
                 }
             }
-            Message::TextLine(line) => eprintln!("{line}"),
+            Message::TextLine(line) => shell.write_err(&format!("{line}\n")),
             _ => {}
         }
     }

@@ -212,7 +212,7 @@ impl Shell {
         } else {
             ProgressDrawTarget::hidden()
         };
-        let bar = ProgressBar::with_draw_target(Some(bytes), target);
+        let bar = ProgressBar::with_draw_target((bytes > 0).then_some(bytes), target);
         let style = ProgressStyle::with_template(
             "{prefix:>12.cyan.bold} [{bar:27}] {binary_bytes}/{binary_total_bytes} {wide_msg}",
         )
@@ -231,7 +231,7 @@ pub struct BarProgress(pub ProgressBar);
 impl assetota_core::Progress for BarProgress {
     fn start(&self, files: usize, bytes: u64) {
         self.0.set_length(bytes);
-        self.0.set_message(format!("{files} assets"));
+        self.0.set_message(crate::report::count(files, "asset"));
     }
     fn advance(&self, name: &str, bytes: u64) {
         self.0.inc(bytes);

@@ -91,7 +91,7 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         shell.is_verbose(),
         shell.verbosity() == crate::shell::Verbosity::Quiet,
     );
-    let built = match cargo::build(&cargo_args, &envs) {
+    let built = match cargo::build(&cargo_args, &envs, shell) {
         Ok(built) => built,
         // build.rs fails the build when the assets are over budget: say so
         // with exit 3 rather than as a generic cargo failure.

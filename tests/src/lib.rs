@@ -26,6 +26,42 @@ pub fn cargo() -> Command {
     cmd
 }
 
+/// The `cargo-assetota` binary of this checkout, built once per test run.
+pub fn cli() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+                .current_dir(repo_root())
+                .args(["build", "--quiet", "-p", "cargo-assetota"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            repo_root().join("target/debug/cargo-assetota")
+        })
+        .clone()
+}
+
+/// Reads one entry of a zip with Python's zipfile, an independent reader.
+pub fn zip_entry(zip: &Path, name: &str) -> Vec<u8> {
+    let out = Command::new("python3")
+        .args(["-c", "import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))"])
+        .arg(zip)
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// A firmware-like host package in a temporary directory, using the
 /// build.rs helper and the runtime from this checkout.
 pub struct Project {

@@ -379,3 +379,32 @@ fn partition_table_platforms_check_the_built_image() {
         .failure(3)
         .stderr_has("over the app partition of 1,024 B");
 }
+
+#[test]
+fn bin_profile_and_target_flags_pass_through() {
+    let p = Project::thumb("cli_build_flags", META).with_assets();
+    // No target in .cargo/config.toml this time: it comes from --target.
+    p.write(".cargo/config.toml", format!("[target.{THUMB}]\nrustflags = [\"-C\", \"link-arg=-Tlink.x\"]\n"));
+    let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap();
+    p.write("Cargo.toml", format!("{manifest}\n[profile.fw]\ninherits = \"release\"\nopt-level = \"s\"\n"));
+    // A second firmware binary in the same package.
+    let main = std::fs::read_to_string(p.path().join("src/main.rs")).unwrap();
+    p.write("src/bin/recovery.rs", main);
+
+    let run = p.cli(&["build", "--target", THUMB, "--profile", "fw", "--bin", "recovery"]).success();
+    assert_eq!(run.stderr.matches("Bundled").count(), 1, "{}", run.stderr);
+    let dir = target_dir().join(THUMB).join("fw");
+    let bundle = dir.join("recovery.assetota.zip");
+    assert!(!dir.join("cli_build_flags.assetota.zip").exists(), "--bin selects one binary");
+    let entries = zip_entries(&bundle);
+    let m: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
+    assert_eq!(m["bin"], "recovery");
+    assert_eq!(m["profile"], "fw");
+    assert_eq!(m["target"], THUMB);
+    assert_eq!(m["firmware"]["file"], "recovery.bin");
+
+    // Both binaries: two bundles, and --out cannot name one file for both.
+    p.cli(&["build", "--target", THUMB, "--profile", "fw", "--out", "one.zip"]).failure(1).stderr_has("2 bundles would be written");
+    p.cli(&["build", "--target", THUMB, "--profile", "fw"]).success();
+    assert!(dir.join("cli_build_flags.assetota.zip").exists());
+}

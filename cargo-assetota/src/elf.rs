@@ -169,7 +169,7 @@ impl<'a> ElfFile<'a> {
     /// The flat binary `llvm-objcopy -O binary` writes: every allocated section
     /// with contents, at its load address relative to the lowest one, gaps zeroed,
     /// ending at the end of the last section. Also maps file offsets into it.
-    pub fn flat_image(&self) -> FlatImage {
+    pub fn flat_image(&self, path: &Path) -> Result<FlatImage> {
         struct Placed {
             file_offset: u64,
             size: u64,
@@ -238,6 +238,14 @@ impl<'a> ElfFile<'a> {
             .map(|p| p.lma - base + p.size)
             .max()
             .unwrap_or(0);
+        if total > MAX_FLAT_IMAGE {
+            return Err(Error::BadElf {
+                path: path.to_owned(),
+                detail: format!(
+                    "its loadable sections span {total} bytes from load address {base:#x}, too much for a flat image; check the linker script's AT> regions or use `--format elf`"
+                ),
+            });
+        }
         let mut bytes = vec![0u8; total as usize];
         let mut map = Vec::new();
         for p in &placed {
@@ -246,13 +254,16 @@ impl<'a> ElfFile<'a> {
             bytes[at..at + src.len()].copy_from_slice(src);
             map.push((p.file_offset, p.size, at as u64));
         }
-        FlatImage {
+        Ok(FlatImage {
             bytes,
             base_address: base,
             map,
-        }
+        })
     }
 }
+
+/// Largest flat image `flat_image` makes (gaps included).
+pub const MAX_FLAT_IMAGE: u64 = 256 << 20;
 
 /// A flat binary made from an ELF.
 pub struct FlatImage {

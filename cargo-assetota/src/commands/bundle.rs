@@ -51,7 +51,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
             None,
         ),
         ImageFormat::Bin => {
-            let flat = job.elf.flat_image();
+            let flat = job.elf.flat_image(job.elf_path)?;
             let offset = flat.image_offset(job.located.offset as u64).ok_or_else(|| Error::BadElf {
                 path: job.elf_path.to_owned(),
                 detail: "the manifest is not in a loadable section, so the device cannot read it from a flat image; keep `.assetota` in a region that is loaded (e.g. `> FLASH`)".into(),

@@ -145,7 +145,7 @@ fn firmware_image(path: &std::path::Path) -> Result<Vec<u8>> {
     })?;
     if bytes.starts_with(crate::elf::ELF_MAGIC) {
         let elf = crate::elf::ElfFile::parse(path, &bytes)?;
-        return Ok(elf.flat_image().bytes);
+        return Ok(elf.flat_image(path)?.bytes);
     }
     Ok(bytes)
 }

@@ -408,3 +408,13 @@ fn bin_profile_and_target_flags_pass_through() {
     p.cli(&["build", "--target", THUMB, "--profile", "fw"]).success();
     assert!(dir.join("cli_build_flags.assetota.zip").exists());
 }
+
+#[test]
+fn a_flat_image_spanning_flash_and_ram_is_refused_with_the_fix() {
+    let p = Project::thumb("cli_build_span", META).with_assets();
+    // .data loaded at its RAM address: 384 MiB above flash.
+    let link = std::fs::read_to_string(p.path().join("link.x")).unwrap().replace("} > RAM AT > FLASH", "} > RAM");
+    p.write("link.x", link);
+    p.cli(&["build"]).failure(1).stderr_has("too much for a flat image").stderr_has("AT>");
+    p.cli(&["build", "--format", "elf"]).success();
+}

@@ -29,7 +29,7 @@ fn host_build_writes_a_bundle_that_verifies() {
         [
             "manifest.json",
             "assets/config.json",
-            "assets/img/logo.bin",
+            "assets/logo.bin",
             "assets/text.txt",
             "cli_build_host.elf"
         ]
@@ -60,11 +60,13 @@ fn host_build_writes_a_bundle_that_verifies() {
     assert_eq!(fw["size"], elf.len());
     let off = fw["manifest_offset"].as_u64().unwrap() as usize;
     assert_eq!(&elf[off..off + 4], b"AOTA");
-    for (asset, name) in manifest["assets"].as_array().unwrap().iter().zip([
-        "config.json",
-        "img/logo.bin",
-        "text.txt",
-    ]) {
+    for (asset, name) in
+        manifest["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(["config.json", "logo.bin", "text.txt"])
+    {
         assert_eq!(asset["name"], name);
         for key in ["size", "sha256", "compressed_size", "storage_size"] {
             assert!(asset.get(key).is_some(), "asset lacks {key}");
@@ -297,6 +299,7 @@ fn workspace_bundles_only_packages_that_opted_in() {
     );
     write("tool/src/main.rs", "fn main() {}\n");
 
+    let _ = std::fs::remove_file(target_dir().join("debug/cli_ws_fw.assetota.zip"));
     let run = cli_in(root.path(), &["build"]).success();
     assert!(
         run.stderr.contains("skipping binary `cli_ws_tool`"),
@@ -384,18 +387,40 @@ fn partition_table_platforms_check_the_built_image() {
 fn bin_profile_and_target_flags_pass_through() {
     let p = Project::thumb("cli_build_flags", META).with_assets();
     // No target in .cargo/config.toml this time: it comes from --target.
-    p.write(".cargo/config.toml", format!("[target.{THUMB}]\nrustflags = [\"-C\", \"link-arg=-Tlink.x\"]\n"));
+    p.write(
+        ".cargo/config.toml",
+        format!("[target.{THUMB}]\nrustflags = [\"-C\", \"link-arg=-Tlink.x\"]\n"),
+    );
     let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap();
-    p.write("Cargo.toml", format!("{manifest}\n[profile.fw]\ninherits = \"release\"\nopt-level = \"s\"\n"));
+    p.write(
+        "Cargo.toml",
+        format!("{manifest}\n[profile.fw]\ninherits = \"release\"\nopt-level = \"s\"\n"),
+    );
     // A second firmware binary in the same package.
     let main = std::fs::read_to_string(p.path().join("src/main.rs")).unwrap();
     p.write("src/bin/recovery.rs", main);
 
-    let run = p.cli(&["build", "--target", THUMB, "--profile", "fw", "--bin", "recovery"]).success();
-    assert_eq!(run.stderr.matches("Bundled").count(), 1, "{}", run.stderr);
+    // The target dir is shared and kept between runs: start without bundles.
     let dir = target_dir().join(THUMB).join("fw");
+    let _ = std::fs::remove_file(dir.join("cli_build_flags.assetota.zip"));
+    let _ = std::fs::remove_file(dir.join("recovery.assetota.zip"));
+    let run = p
+        .cli(&[
+            "build",
+            "--target",
+            THUMB,
+            "--profile",
+            "fw",
+            "--bin",
+            "recovery",
+        ])
+        .success();
     let bundle = dir.join("recovery.assetota.zip");
-    assert!(!dir.join("cli_build_flags.assetota.zip").exists(), "--bin selects one binary");
+    assert_eq!(run.stderr.matches("Bundled").count(), 1, "{}", run.stderr);
+    assert!(
+        !dir.join("cli_build_flags.assetota.zip").exists(),
+        "--bin selects one binary"
+    );
     let entries = zip_entries(&bundle);
     let m: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
     assert_eq!(m["bin"], "recovery");
@@ -404,8 +429,19 @@ fn bin_profile_and_target_flags_pass_through() {
     assert_eq!(m["firmware"]["file"], "recovery.bin");
 
     // Both binaries: two bundles, and --out cannot name one file for both.
-    p.cli(&["build", "--target", THUMB, "--profile", "fw", "--out", "one.zip"]).failure(1).stderr_has("2 bundles would be written");
-    p.cli(&["build", "--target", THUMB, "--profile", "fw"]).success();
+    p.cli(&[
+        "build",
+        "--target",
+        THUMB,
+        "--profile",
+        "fw",
+        "--out",
+        "one.zip",
+    ])
+    .failure(1)
+    .stderr_has("2 bundles would be written");
+    p.cli(&["build", "--target", THUMB, "--profile", "fw"])
+        .success();
     assert!(dir.join("cli_build_flags.assetota.zip").exists());
 }
 
@@ -413,8 +449,13 @@ fn bin_profile_and_target_flags_pass_through() {
 fn a_flat_image_spanning_flash_and_ram_is_refused_with_the_fix() {
     let p = Project::thumb("cli_build_span", META).with_assets();
     // .data loaded at its RAM address: 384 MiB above flash.
-    let link = std::fs::read_to_string(p.path().join("link.x")).unwrap().replace("} > RAM AT > FLASH", "} > RAM");
+    let link = std::fs::read_to_string(p.path().join("link.x"))
+        .unwrap()
+        .replace("} > RAM AT > FLASH", "} > RAM");
     p.write("link.x", link);
-    p.cli(&["build"]).failure(1).stderr_has("too much for a flat image").stderr_has("AT>");
+    p.cli(&["build"])
+        .failure(1)
+        .stderr_has("too much for a flat image")
+        .stderr_has("AT>");
     p.cli(&["build", "--format", "elf"]).success();
 }

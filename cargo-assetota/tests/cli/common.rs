@@ -223,7 +223,7 @@ impl Project {
             "{\"brightness\": 80, \"volume\": 3}\n",
         );
         self.write(
-            "assets/img/logo.bin",
+            "assets/logo.bin",
             (0..2048u32)
                 .map(|i| (i * 7 % 251) as u8)
                 .collect::<Vec<_>>(),

@@ -21,7 +21,7 @@ fn diff_plans_send_keep_remove_and_warns_on_downgrade() {
 
     // Edit one asset, add one, remove one, and go back a version.
     p.write("assets/text.txt", "changed\n");
-    p.write("assets/new/extra.json", "{\"x\": 1}\n");
+    p.write("assets/extra.json", "{\"x\": 1}\n");
     std::fs::remove_file(p.path().join("assets/config.json")).unwrap();
     set_version("0.1.0");
     p.cli(&["build"]).success();
@@ -45,8 +45,8 @@ fn diff_plans_send_keep_remove_and_warns_on_downgrade() {
             .map(|a| a["name"].as_str().unwrap().to_owned())
             .collect::<Vec<_>>()
     };
-    assert_eq!(names("send"), ["new/extra.json", "text.txt"]);
-    assert_eq!(names("keep"), ["img/logo.bin"]);
+    assert_eq!(names("send"), ["extra.json", "text.txt"]);
+    assert_eq!(names("keep"), ["logo.bin"]);
     assert_eq!(names("remove"), ["config.json", "text.txt"]);
     let sent: u64 = json["send"]
         .as_array()

@@ -260,19 +260,17 @@ pub fn budget_table(package: &str, budget: &Budget) -> String {
     out
 }
 
-/// The fit matrix of `size --all-platforms`.
-pub fn fit_matrix(package: &str, budgets: &[Budget]) -> String {
-    let first = budgets.first();
-    let title = format!(
-        "Platforms that can take the assets of `{package}` ({} asset{}, {} raw)",
-        first.map_or(0, |b| b.assets.len()),
-        if first.is_some_and(|b| b.assets.len() == 1) {
-            ""
-        } else {
-            "s"
-        },
-        Bytes(first.map_or(0, |b| b.total_size))
-    );
+/// The fit matrix of `size --all-platforms`: one row per platform, or the
+/// reason a platform refuses the assets.
+pub fn fit_matrix(package: &str, rows: &[(String, Result<Budget, String>)]) -> String {
+    let title = match rows.iter().find_map(|(_, r)| r.as_ref().ok()) {
+        Some(b) => format!(
+            "Platforms that can take the assets of `{package}` ({}, {} raw)",
+            count(b.assets.len(), "asset"),
+            Bytes(b.total_size)
+        ),
+        None => format!("Platforms that can take the assets of `{package}`"),
+    };
     let mut t = Table::new(&[
         "PLATFORM",
         "CODEC",
@@ -283,7 +281,29 @@ pub fn fit_matrix(package: &str, budgets: &[Budget]) -> String {
         "SINGLE LIMIT",
         "FITS",
     ]);
-    for b in budgets {
+    // Refusals grouped by reason: (reason, platforms).
+    let mut refusals: Vec<(String, Vec<&str>)> = Vec::new();
+    for (name, row) in rows {
+        let Ok(b) = row else {
+            let reason = row.as_ref().err().map_or(String::new(), |e| {
+                e.replace(&format!("platform `{name}`"), "the platform")
+            });
+            t.row(vec![
+                name.clone(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "no (refused)".into(),
+            ]);
+            match refusals.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, names)) => names.push(name),
+                None => refusals.push((reason, vec![name])),
+            }
+            continue;
+        };
         let largest = b.assets.iter().map(|a| a.stored_size).max().unwrap_or(0);
         t.row(vec![
             b.platform.name.clone(),
@@ -300,7 +320,11 @@ pub fn fit_matrix(package: &str, budgets: &[Budget]) -> String {
             },
         ]);
     }
-    format!("{title}\n{}", t.left_aligned(2).render())
+    let refusals: String = refusals
+        .iter()
+        .map(|(reason, names)| format!("  refused by {}: {reason}\n", names.join(", ")))
+        .collect();
+    format!("{title}\n{}{refusals}", t.left_aligned(2).render())
 }
 
 /// One line for a status message: "p2: 12,288 B of 1,138,688 B (1%)".

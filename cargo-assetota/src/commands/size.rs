@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use assetota_core::measure::{self, Measured};
-use assetota_core::scan::{self, ScanOptions};
 use assetota_core::{Budget, Config, Platform, Verdict};
 
 use crate::cargo;
@@ -23,7 +22,7 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
         None => None,
     };
 
-    let mut json = Vec::new();
+    let mut json: Vec<serde_json::Value> = Vec::new();
     let mut over = Vec::new();
     for package in packages {
         let manifest_path = package.manifest_path.as_std_path();
@@ -37,19 +36,26 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             {
                 platforms.push(config.resolve_platform(Some((&p.name, "--all-platforms")))?);
             }
-            let budgets = measure_for(&config, &platforms, shell)?;
+            let rows: Vec<(String, std::result::Result<Budget, String>)> = platforms
+                .iter()
+                .zip(measure_for(&config, &platforms, shell)?)
+                .map(|(p, r)| (p.name.clone(), r.map_err(|e| e.to_string())))
+                .collect();
             if !args.json {
-                shell.print(report::fit_matrix(&name, &budgets));
+                shell.print(report::fit_matrix(&name, &rows));
             }
-            for b in &budgets {
-                json.push(report::size_json(&name, b, None));
+            for (platform, row) in &rows {
+                json.push(match row {
+                    Ok(b) => serde_json::to_value(report::size_json(&name, b, None)).unwrap_or_default(),
+                    Err(e) => serde_json::json!({ "package": name, "platform": platform, "fits": false, "error": e }),
+                });
             }
             // The matrix answers "which platforms fit"; over on some is not an error.
         } else {
             let over_name = platform_override(args.platform.as_deref());
             let platform = config
                 .resolve_platform(over_name.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
-            let budget = measure_for(&config, std::slice::from_ref(&platform), shell)?.remove(0);
+            let budget = measure_for(&config, std::slice::from_ref(&platform), shell)?.remove(0)?;
             let check = image
                 .as_ref()
                 .and_then(|img| FirmwareCheck::run(&platform, img));
@@ -82,7 +88,9 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             if !problems.is_empty() {
                 over.push((name.clone(), platform.name.clone(), problems));
             }
-            json.push(report::size_json(&name, &budget, check));
+            json.push(
+                serde_json::to_value(report::size_json(&name, &budget, check)).unwrap_or_default(),
+            );
         }
     }
     if args.json {
@@ -102,21 +110,29 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
     Ok(())
 }
 
-/// Budgets for several platforms, measuring each distinct (codec, file list) once.
+/// Budgets for several platforms, measuring each distinct (codec, file list)
+/// once. The outer error stops everything (the assets dir cannot be read); an
+/// inner one is a platform that refuses these assets (e.g. nested names on a
+/// flat-name platform).
 pub fn measure_for(
     config: &Config,
     platforms: &[Platform],
     shell: &mut Shell,
-) -> Result<Vec<Budget>> {
+) -> Result<Vec<std::result::Result<Budget, assetota_core::Error>>> {
     let mut cache: HashMap<(String, Vec<String>), Vec<Measured>> = HashMap::new();
     let mut out = Vec::new();
     for platform in platforms {
-        let files = scan::scan(&ScanOptions {
-            dir: config.dir.clone(),
-            exclude: config.exclude.clone(),
-            max_name_len: platform.max_name_len,
-        })
-        .map_err(assetota_core::Error::from)?;
+        let files = match assetota_core::scan(config, platform) {
+            Ok(files) => files,
+            Err(
+                e @ (assetota_core::ScanError::NestedName { .. }
+                | assetota_core::ScanError::BadName { .. }),
+            ) => {
+                out.push(Err(e.into()));
+                continue;
+            }
+            Err(e) => return Err(assetota_core::Error::from(e).into()),
+        };
         let key = (
             format!("{:?}", platform.codec),
             files.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
@@ -131,7 +147,7 @@ pub fn measure_for(
                 m
             }
         };
-        out.push(Budget::new(platform, measured));
+        out.push(Ok(Budget::new(platform, measured)));
     }
     Ok(out)
 }

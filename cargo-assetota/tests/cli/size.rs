@@ -185,3 +185,24 @@ fn partition_table_platforms_check_the_firmware() {
     assert_eq!(json["firmware"]["ota_partition"], 1024);
     assert_eq!(json["firmware"]["fits"], true);
 }
+
+#[test]
+fn all_platforms_shows_which_platforms_refuse_nested_names() {
+    let meta = "[package.metadata.assetota]\ndir = \"assets\"\n\n\
+                [package.metadata.assetota.platforms.spiflash]\ntotal = \"1 MiB\"\nblock-size = 4096\n";
+    let p = Project::host("cli_size_nested", meta).with_assets();
+    p.write("assets/fonts/big.bin", [7u8; 100]);
+    let human = p.cli(&["size", "--all-platforms"]).success();
+    assert!(human.stdout.contains("refused by argon, boron, esomx"), "{}", human.stdout);
+    assert!(human.stdout.contains("asset `fonts/big.bin`"), "{}", human.stdout);
+    let json = p.cli(&["size", "--all-platforms", "--json"]).success().json();
+    let rows = json.as_array().unwrap();
+    let argon = rows.iter().find(|r| r["platform"] == "argon").unwrap();
+    assert_eq!(argon["fits"], false);
+    assert!(argon["error"].as_str().unwrap().contains("sub-directory"));
+    let custom = rows.iter().find(|r| r["platform"] == "spiflash").unwrap();
+    assert_eq!(custom["fits"], true);
+    assert_eq!(custom["assets"].as_array().unwrap().len(), 4);
+    // On one Particle platform it is an error, as in build.rs.
+    p.cli(&["size", "--platform", "p2"]).failure(1).stderr_has("is in a sub-directory");
+}

@@ -104,6 +104,13 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     };
     let mut measured = Vec::new();
     for a in &m.assets {
+        if platform.as_ref().is_some_and(|p| p.flat_names) && a.name.contains('/') {
+            problems.push(format!(
+                "`{}`: in a sub-directory, but platform `{}` keeps assets in one flat directory",
+                a.name,
+                platform.as_ref().map_or("?", |p| p.name.as_str())
+            ));
+        }
         if a.file != format!("{}{}", bundle::ASSETS_PREFIX, a.name) {
             problems.push(format!(
                 "`{}`: stored as `{}`, expected `{}{}`",

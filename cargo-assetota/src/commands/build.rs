@@ -143,6 +143,10 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         None => metadata.target_directory.clone().into_std_path_buf(),
     };
     let mut host = None;
+    // A binary without a manifest (a helper tool in the same package) is
+    // skipped when another one has a manifest, unless it was named with --bin.
+    let mut without_manifest = Vec::new();
+    let mut bundled = 0;
     for (binary, package) in selected {
         let (triple, profile) = triple_and_profile(
             &binary.executable,
@@ -161,7 +165,14 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
             source,
         })?;
         let elf = ElfFile::parse(path, &bytes)?;
-        let located = elf.locate_manifest(path)?;
+        let located = match elf.locate_manifest(path) {
+            Ok(located) => located,
+            Err(e @ Error::NoManifest { .. }) if !args.cargo.bin.contains(&binary.bin) => {
+                without_manifest.push((binary.bin.clone(), e));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let manifest = firmware::decode(path, &bytes, &located)?;
 
         let bar = shell.progress("Checking", 0);
@@ -268,6 +279,15 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
                 Bytes(written.image_len)
             ),
         );
+        bundled += 1;
+    }
+    if bundled == 0 && !without_manifest.is_empty() {
+        return Err(without_manifest.swap_remove(0).1);
+    }
+    for (bin, _) in &without_manifest {
+        shell.warn(format_args!(
+            "binary `{bin}` has no embedded manifest (no `assetota::manifest!();`), so it has no bundle"
+        ));
     }
     Ok(())
 }

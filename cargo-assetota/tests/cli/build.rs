@@ -459,3 +459,66 @@ fn a_flat_image_spanning_flash_and_ram_is_refused_with_the_fix() {
         .stderr_has("AT>");
     p.cli(&["build", "--format", "elf"]).success();
 }
+
+#[test]
+fn a_helper_binary_without_the_macro_is_skipped_with_a_warning() {
+    let p = Project::host("cli_build_helper", META).with_assets();
+    p.write("src/bin/helper.rs", "fn main() {}\n");
+    let run = p.cli(&["build"]).success();
+    assert!(
+        run.stderr
+            .contains("warning: binary `helper` has no embedded manifest"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("Bundled").count(), 1, "{}", run.stderr);
+    // Named explicitly, it is an error.
+    p.cli(&["build", "--bin", "helper"])
+        .failure(1)
+        .stderr_has("assetota::manifest!();");
+}
+
+#[test]
+fn quiet_hides_status_and_verbose_reaches_cargo() {
+    let p = Project::host("cli_build_verbosity", META).with_assets();
+    let quiet = p.cli(&["-q", "build"]).success();
+    assert!(
+        !quiet.stderr.contains("Bundled") && !quiet.stderr.contains("Finished"),
+        "{}",
+        quiet.stderr
+    );
+    let verbose = p.cli(&["build", "-v"]).success();
+    assert!(
+        verbose.stderr.contains("Fresh") || verbose.stderr.contains("Running"),
+        "cargo got --verbose:\n{}",
+        verbose.stderr
+    );
+    assert!(verbose.stderr.contains("Bundled"));
+}
+
+#[test]
+fn cargo_finds_the_subcommand_on_path() {
+    let p = Project::host("cli_build_via_cargo", META).with_assets();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_cargo-assetota"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["assetota", "size", "--json"])
+        .current_dir(p.path())
+        .env("PATH", path)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["package"], "cli_build_via_cargo");
+}

@@ -18,7 +18,7 @@ step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
 # --- prerequisites -----------------------------------------------------------
 step "prerequisites"
 need_apt=()
-for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm qemu-system-riscv32:qemu-system-misc; do
+for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm qemu-system-riscv32:qemu-system-misc node:nodejs npm:npm; do
     command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 if ((${#need_apt[@]})); then
@@ -40,6 +40,16 @@ done
 if [ "$FUZZ_SECONDS" != 0 ]; then
     grep -q '^nightly' <<<"$toolchains" || rustup toolchain install nightly --profile minimal
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+fi
+# The npm oracle for the Particle tests (binary-version-reader 3.1.3,
+# particle-cli 3.43.1; tests/oracle/package-lock.json pins the tree): `npm ci`
+# when node_modules is missing or was installed from another lock file.
+oracle=tests/oracle
+oracle_stamp="$oracle/node_modules/.assetota-lock.sha256"
+oracle_lock=$(sha256sum "$oracle/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$oracle_stamp" 2>/dev/null)" != "$oracle_lock" ]; then
+    (cd "$oracle" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    echo "$oracle_lock" >"$oracle_stamp"
 fi
 
 # --- checks ------------------------------------------------------------------

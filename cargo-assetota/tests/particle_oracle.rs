@@ -598,3 +598,130 @@ fn asset_modules_match_bvr_field_by_field() {
         "small, empty, incompressible and zero inputs deflate identically ({identical} did)"
     );
 }
+
+/// Our bundle zip against particle-cli's reading of it: `particle binary
+/// inspect` reports every dependency valid, BVR's unpack finds the same
+/// application and assets as in the zip `createApplicationAndAssetBundle`
+/// writes, and two writes are byte-identical.
+#[test]
+fn bundle_zip_reads_back_in_particle_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = assets(&dir.path().join("assets"), 21);
+    for (id, name, start) in &PLATFORMS[..4] {
+        let app_path = dir.path().join(format!("{name}.bin"));
+        oracle1(
+            json!({"op": "mkapp", "platformId": id, "moduleStartAddress": start, "out": path_str(&app_path)}),
+        );
+        let app_bytes = read(&app_path);
+        let updated = ours(&app_bytes, &deps(&list)).unwrap();
+        let zip_path = dir.path().join(format!("{name}.zip"));
+        let entries: Vec<(&str, &[u8])> = list
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        let time = zip::DateTime::from_date_and_time(2024, 1, 2, 3, 4, 5).unwrap();
+        particle_support::zip::write(&zip_path, &format!("{name}.bin"), &updated, &entries, time)
+            .unwrap();
+        let again = dir.path().join(format!("{name}-again.zip"));
+        particle_support::zip::write(&again, &format!("{name}.bin"), &updated, &entries, time)
+            .unwrap();
+        assert_eq!(read(&zip_path), read(&again), "{name}: reproducible");
+
+        // particle binary inspect: one valid line per dependency, no failure.
+        let (code, stdout, stderr) = particle_support::particle_cli(
+            &["binary", "inspect", zip_path.to_str().unwrap()],
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(stdout.contains("CRC is ok"), "{stdout}");
+        assert!(stdout.contains("It depends on assets:"), "{stdout}");
+        assert!(!stdout.contains("failed"), "{stdout}");
+        for (n, b) in &list {
+            assert!(
+                stdout.contains(&format!(" {n} (hash {})", hex(&sha256(b)))),
+                "{name}: {n} not reported valid:\n{stdout}"
+            );
+        }
+
+        // BVR's own bundle of the same inputs, and BVR's unpack of both.
+        let bvr_zip = dir.path().join(format!("{name}.bvr.zip"));
+        let assets_json = oracle_assets(&dir.path().join("assets"), &list);
+        let r = oracle(vec![
+            json!({"op": "bundle", "app": path_str(&app_path), "assets": assets_json, "out": path_str(&bvr_zip)}),
+            json!({"op": "unpack", "path": path_str(&bvr_zip)}),
+            json!({"op": "unpack", "path": path_str(&zip_path)}),
+        ]);
+        assert!(r.iter().all(|x| x.get("error").is_none()), "{r:?}");
+        assert_eq!(
+            r[1], r[2],
+            "{name}: BVR unpacks the same application and assets from both zips"
+        );
+        assert_eq!(r[2]["application"]["sha256"], hex(&sha256(&updated)));
+        assert_eq!(r[2]["application"]["name"], format!("{name}.bin"));
+        assert_eq!(r[2]["assets"].as_array().unwrap().len(), list.len());
+
+        // And our reader gets back what was written.
+        let b = particle_support::zip::read(&read(&zip_path)).unwrap();
+        assert_eq!(
+            (b.app_name.as_str(), b.app.as_slice()),
+            (format!("{name}.bin").as_str(), updated.as_slice())
+        );
+        assert_eq!(b.assets, list);
+        assert!(b.ignored.is_empty());
+        // BVR's zip reads with our reader too.
+        let theirs = particle_support::zip::read(&read(&bvr_zip)).unwrap();
+        assert_eq!(theirs.app, updated);
+    }
+}
+
+/// Hostile and malformed zips are refused before anything is decompressed.
+#[test]
+fn hostile_bundles_are_refused() {
+    use std::io::Write;
+    let mk = |entries: &[(&str, &[u8])]| {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            for (name, bytes) in entries {
+                z.start_file(*name, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                z.write_all(bytes).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        buf.into_inner()
+    };
+    use particle_support::zip::{BundleError, read as read_zip};
+    for name in ["../evil.bin", "/abs.bin", "a\\b.bin", "assets/../../x"] {
+        let z = mk(&[("app.bin", b"x"), (name, b"y")]);
+        assert!(
+            matches!(read_zip(&z), Err(BundleError::Hostile { .. })),
+            "{name}"
+        );
+    }
+    assert!(matches!(
+        read_zip(&mk(&[("assets/a", b"x")])),
+        Err(BundleError::NoApp)
+    ));
+    assert!(matches!(
+        read_zip(&mk(&[("a.bin", b"x"), ("b.bin", b"y")])),
+        Err(BundleError::SeveralApps(_))
+    ));
+    assert!(matches!(
+        read_zip(b"not a zip"),
+        Err(BundleError::NotZip(_))
+    ));
+    // Duplicate names: the zip crate keeps one; the central directory has both.
+    let mut z = mk(&[("app.bin", b"x"), ("assets/a", b"1"), ("assets/b", b"2")]);
+    let at = z.windows(8).rposition(|w| w == b"assets/b").unwrap();
+    z[at + 7] = b'a';
+    assert!(matches!(read_zip(&z), Err(BundleError::Hostile { .. })));
+    // Nested and other entries are reported as ignored, as Particle's reader skips them.
+    let b = read_zip(&mk(&[
+        ("app.bin", b"x"),
+        ("assets/sub/x", b"1"),
+        ("env/env-vars.json", b"{}"),
+    ]))
+    .unwrap();
+    assert_eq!(b.ignored, ["assets/sub/x", "env/env-vars.json"]);
+}

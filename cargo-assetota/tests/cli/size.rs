@@ -193,9 +193,20 @@ fn all_platforms_shows_which_platforms_refuse_nested_names() {
     let p = Project::host("cli_size_nested", meta).with_assets();
     p.write("assets/fonts/big.bin", [7u8; 100]);
     let human = p.cli(&["size", "--all-platforms"]).success();
-    assert!(human.stdout.contains("refused by argon, boron, esomx"), "{}", human.stdout);
-    assert!(human.stdout.contains("asset `fonts/big.bin`"), "{}", human.stdout);
-    let json = p.cli(&["size", "--all-platforms", "--json"]).success().json();
+    assert!(
+        human.stdout.contains("refused by argon, boron, esomx"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("asset `fonts/big.bin`"),
+        "{}",
+        human.stdout
+    );
+    let json = p
+        .cli(&["size", "--all-platforms", "--json"])
+        .success()
+        .json();
     let rows = json.as_array().unwrap();
     let argon = rows.iter().find(|r| r["platform"] == "argon").unwrap();
     assert_eq!(argon["fits"], false);
@@ -204,5 +215,7 @@ fn all_platforms_shows_which_platforms_refuse_nested_names() {
     assert_eq!(custom["fits"], true);
     assert_eq!(custom["assets"].as_array().unwrap().len(), 4);
     // On one Particle platform it is an error, as in build.rs.
-    p.cli(&["size", "--platform", "p2"]).failure(1).stderr_has("is in a sub-directory");
+    p.cli(&["size", "--platform", "p2"])
+        .failure(1)
+        .stderr_has("is in a sub-directory");
 }

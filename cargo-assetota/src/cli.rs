@@ -61,6 +61,8 @@ pub enum Command {
     Init(InitArgs),
     /// Create a new firmware package with assets from a template
     New(NewArgs),
+    /// Watch the assets: report each change and the budget live, optionally rebuild
+    Watch(crate::commands::watch::WatchArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

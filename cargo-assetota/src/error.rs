@@ -131,6 +131,9 @@ pub enum Error {
 
     #[error("{0}")]
     Init(String),
+
+    #[error("{0}")]
+    Watch(String),
 }
 
 fn list(items: &[String]) -> String {
@@ -185,6 +188,7 @@ impl Error {
             Error::UnknownPlatform { .. } => "assetota::unknown_platform",
             Error::Zip { .. } => "assetota::zip",
             Error::Init(_) => "assetota::init",
+            Error::Watch(_) => "assetota::watch",
         }
     }
 

@@ -13,6 +13,7 @@ mod firmware;
 mod report;
 mod shell;
 mod stale;
+mod watch;
 
 use std::fmt;
 use std::process::ExitCode;

@@ -1,7 +1,12 @@
+use std::path::PathBuf;
+
 fn main() {
-    // link.x is found through the library search path.
-    println!("cargo::rustc-link-search={}", std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    println!("cargo::rerun-if-changed=link.x");
+    // cortex-m-rt's link.x includes memory.x from the linker search path.
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    std::fs::copy("memory.x", out.join("memory.x")).unwrap();
+    println!("cargo::rustc-link-search={}", out.display());
+    println!("cargo::rerun-if-changed=memory.x");
+
     // Scans assets/, checks the platform budget and writes the manifest that
     // `assetota::manifest!()` embeds; reruns whenever an asset changes.
     assetota_build::embed();

@@ -147,3 +147,61 @@ fn riscv_debug_firmware_prints_its_manifest() {
 fn riscv_release_firmware_with_fat_lto_and_opt_z_keeps_the_section() {
     RISCV.check(true);
 }
+
+/// A project from `cargo assetota new --template cortex-m` boots in QEMU and
+/// prints what sha256sum says about its assets, after an asset is added.
+#[test]
+fn cortex_m_template_passes_the_same_check() {
+    let parent = tempfile::tempdir().unwrap();
+    let out = Command::new(assetota_tests::cli())
+        .current_dir(parent.path())
+        .args([
+            "assetota",
+            "new",
+            "fw",
+            "--name",
+            "e2e_tpl_fw",
+            "--template",
+            "cortex-m",
+        ])
+        .env("ASSETOTA_CRATES_PATH", repo_root().join("build-support"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = parent.path().join("fw");
+    std::fs::create_dir_all(dir.join("assets/icons")).unwrap();
+    std::fs::write(dir.join("assets/icons/dot.bin"), [0xAAu8; 300]).unwrap();
+
+    let template = Firmware {
+        example: "",
+        target: "thumbv7m-none-eabi",
+        bin: "e2e_tpl_fw",
+        qemu: CORTEX_M.qemu,
+    };
+    for release in [false, true] {
+        let mut cmd = assetota_tests::cargo();
+        cmd.current_dir(&dir).arg("build");
+        if release {
+            cmd.arg("--release");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "template build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let profile = if release { "release" } else { "debug" };
+        let elf = shared_target_dir()
+            .join(template.target)
+            .join(profile)
+            .join(template.bin);
+        assert_eq!(section_flags(&elf), "AR");
+        let (stdout, _) = template.run(&elf);
+        assert_eq!(stdout, expected_listing(&dir.join("assets")));
+        assert_eq!(stdout.lines().count(), 2);
+    }
+}

@@ -280,7 +280,7 @@ const CORTEX_M: &[(&str, &str)] = &[
         "src/main.rs",
         include_str!("../../../templates/cortex-m/src/main.rs"),
     ),
-    ("link.x", include_str!("../../../templates/cortex-m/link.x")),
+    ("memory.x", include_str!("../../../templates/cortex-m/memory.x")),
     (
         ".cargo/config.toml",
         include_str!("../../../templates/cortex-m/.cargo/config.toml"),

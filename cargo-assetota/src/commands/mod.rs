@@ -8,6 +8,7 @@ mod inspect;
 mod platforms;
 mod size;
 mod verify;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,7 @@ pub fn run(command: Command, shell: &mut Shell) -> Result<()> {
         Command::Platforms(args) => platforms::run(args, shell),
         Command::Init(args) => init::run_init(args, shell),
         Command::New(args) => init::run_new(args, shell),
+        Command::Watch(args) => watch::run(args, shell),
     }
 }
 

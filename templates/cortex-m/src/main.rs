@@ -1,33 +1,33 @@
+//! Firmware that lists the assets it was built with. `cargo run` boots it in
+//! QEMU, where it prints one `<sha256>  <size>  <name>` line per asset over
+//! semihosting and exits.
+
 #![no_std]
 #![no_main]
+
+// Linked for its critical-section implementation, which semihosting needs.
+use cortex_m as _;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use panic_halt as _;
 
 // Places the asset manifest in the `.assetota` section of the firmware.
 assetota::manifest!();
 
-/// How many assets the firmware depends on, for a debugger to look at.
-static mut ASSET_COUNT: u32 = 0;
-
-#[unsafe(no_mangle)]
-pub extern "C" fn reset() -> ! {
-    let count = match ASSETOTA.manifest() {
-        Ok(manifest) => manifest.len() as u32,
-        Err(_) => u32::MAX,
+#[entry]
+fn main() -> ! {
+    let ok = match ASSETOTA.manifest() {
+        Ok(manifest) => {
+            for asset in manifest.iter() {
+                hprintln!("{}  {}  {}", asset.sha256_hex(), asset.size(), asset.name());
+            }
+            true
+        }
+        Err(error) => {
+            hprintln!("invalid asset manifest: {}", error);
+            false
+        }
     };
-    // SAFETY: single-threaded, no interrupts are enabled.
-    unsafe { core::ptr::write_volatile(&raw mut ASSET_COUNT, count) };
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
-/// The reset vector, right after the initial stack pointer (see link.x).
-#[used]
-#[unsafe(link_section = ".vector_table.reset")]
-static RESET: extern "C" fn() -> ! = reset;
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {
-        core::hint::spin_loop();
-    }
+    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    loop {}
 }

@@ -53,7 +53,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// What an OTA update must send to go from OLD to NEW
     Diff(DiffArgs),
-    /// Bundle a prebuilt firmware ELF with its assets directory
+    /// Bundle a prebuilt firmware ELF, or a Particle application .bin, with its assets directory
     Bundle(BundleArgs),
     /// List the built-in and configured platforms
     Platforms(PlatformsArgs),
@@ -225,7 +225,7 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct BundleArgs {
-    /// The prebuilt firmware ELF
+    /// The prebuilt firmware ELF, or a Particle application module (.bin)
     pub firmware: PathBuf,
     /// The assets directory the firmware was built with
     #[arg(long, value_name = "DIR")]
@@ -252,6 +252,9 @@ pub struct BundleArgs {
         default_value = "0.0.0"
     )]
     pub package_version: String,
+    /// Also write each asset as the module a Particle device stores, to DIR/<name> (Particle applications only)
+    #[arg(long, value_name = "DIR")]
+    pub modules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

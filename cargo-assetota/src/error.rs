@@ -132,6 +132,9 @@ pub enum Error {
     #[error("{0}")]
     Init(String),
 
+    #[error(transparent)]
+    Particle(#[from] crate::particle::cli::ParticleError),
+
     #[error("{0}")]
     Watch(String),
 }
@@ -187,6 +190,7 @@ impl Error {
             Error::VerifyFailed { .. } => "assetota::verify",
             Error::UnknownPlatform { .. } => "assetota::unknown_platform",
             Error::Zip { .. } => "assetota::zip",
+            Error::Particle(_) => "assetota::particle",
             Error::Init(_) => "assetota::init",
             Error::Watch(_) => "assetota::watch",
         }
@@ -220,6 +224,7 @@ impl Error {
             Error::VerifyFailed { .. } => "do not ship this bundle; rebuild it with `cargo assetota build`".into(),
             Error::UnknownPlatform { .. } => "`cargo assetota platforms` lists the platforms".into(),
             Error::Analyze(assetota_core::Error::Scan(assetota_core::ScanError::DirMissing(_))) => "create the directory, or run `cargo assetota init` to set it up".into(),
+            Error::Particle(e) => return e.help(),
             _ => return None,
         })
     }

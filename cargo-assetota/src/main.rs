@@ -10,6 +10,7 @@ mod elf;
 mod error;
 mod exit;
 mod firmware;
+mod particle;
 mod report;
 mod shell;
 mod stale;

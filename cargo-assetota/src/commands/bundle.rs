@@ -147,6 +147,9 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
         path: path.to_owned(),
         source,
     })?;
+    if let Some(result) = crate::particle::cli::bundle(&args, &bytes, shell) {
+        return result;
+    }
     let elf = ElfFile::parse(path, &bytes)?;
     let located = elf.locate_manifest(path)?;
     let manifest = firmware::decode(path, &bytes, &located)?;

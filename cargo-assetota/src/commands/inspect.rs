@@ -58,6 +58,9 @@ pub fn manifest_assets(m: &Manifest<'_>) -> Vec<ManifestAssetJson> {
 }
 
 pub fn run(args: InspectArgs, shell: &mut Shell) -> Result<()> {
+    if let Some(result) = crate::particle::cli::inspect(&args, shell) {
+        return result;
+    }
     shell.set_json(args.json);
     let loaded = firmware::load(&args.file)?;
     let manifest = loaded.manifest()?;

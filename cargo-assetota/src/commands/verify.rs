@@ -25,6 +25,9 @@ struct VerifyJson<'a> {
 }
 
 pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
+    if let Some(result) = crate::particle::cli::verify(&args, shell) {
+        return result;
+    }
     shell.set_json(args.json);
     let path = &args.bundle;
     let contents = bundle::read(path)?;

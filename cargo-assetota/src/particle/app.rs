@@ -4,8 +4,7 @@
 //! writes them (research/particle-asset-ota.md §2.4).
 
 use super::module::{
-    self, AssetDependency, CRC_SIZE, Extension, FIXED_TAIL, FormatError, Module, PREFIX_SIZE, ext,
-    flags, function,
+    self, CRC_SIZE, Extension, FIXED_TAIL, FormatError, Module, PREFIX_SIZE, ext, flags, function,
 };
 
 /// The oldest Device OS that knows asset dependencies (its module version).
@@ -345,9 +344,4 @@ fn assemble(
     out.extend_from_slice(&[0; CRC_SIZE]);
     module::seal(&mut out);
     out
-}
-
-/// The asset dependencies of any module (empty when it has none).
-pub fn dependencies(bytes: &[u8]) -> Result<Vec<AssetDependency>, FormatError> {
-    Ok(Module::parse(bytes)?.asset_dependencies())
 }

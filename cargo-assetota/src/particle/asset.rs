@@ -24,6 +24,7 @@ use super::module::{
 /// Bytes of module around the deflate stream: prefix, compression header,
 /// the fixed part of the suffix (HASH 38 + NAME header 4 + PRODUCT_DATA 10 +
 /// 36), CRC. The name comes on top.
+#[allow(dead_code)] // used by the tests; assetota-core's platform table has the same 124
 pub const CONTAINER_OVERHEAD: u64 = (PREFIX_SIZE + COMPRESSED_HEADER_SIZE + 88 + CRC_SIZE) as u64;
 /// `compressed_module_header.method` for raw deflate.
 pub const METHOD_RAW_DEFLATE: u8 = 0;
@@ -89,6 +90,7 @@ pub fn create(raw: &[u8], name: &str) -> std::io::Result<Vec<u8>> {
 
 /// The uncompressed form (`createAssetModule(…, {compress: false})`). Device
 /// OS 6.2.0 reads these back wrongly (research §3.1), so only for comparison.
+#[allow(dead_code)] // compared with BVR by the tests
 pub fn create_uncompressed(raw: &[u8], name: &str) -> Vec<u8> {
     let suffix = suffix(raw, name);
     let len = PREFIX_SIZE + raw.len() + suffix.len() + CRC_SIZE;

@@ -65,6 +65,7 @@ pub mod flags {
 }
 
 /// Extension types (`module_info_extension_type_t`).
+#[allow(dead_code)] // the whole table
 pub mod ext {
     pub const END: u16 = 0x0000;
     pub const PRODUCT_DATA: u16 = 0x0001;
@@ -314,6 +315,7 @@ impl Extension {
     }
 
     /// DYNAMIC_LOCATION's `module_start_address`.
+    #[allow(dead_code)] // the tests check it follows the start address
     pub fn dynamic_location_start(&self) -> Option<u32> {
         (self.kind == ext::DYNAMIC_LOCATION)
             .then(|| u32_at(self.body(), 0))

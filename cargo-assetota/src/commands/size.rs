@@ -1,7 +1,9 @@
 //! `cargo assetota size`: the budget table, or the fit matrix over all platforms.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
+use assetota_core::cache::Cache;
 use assetota_core::measure::{self, Measured};
 use assetota_core::{Budget, Config, Platform, Verdict};
 
@@ -17,6 +19,9 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
     shell.set_json(args.json);
     let metadata = cargo::metadata(args.packages.manifest_path.as_deref())?;
     let packages = cargo::select_packages(&metadata, &args.packages.package)?;
+    // The measure cache build.rs and watch share: unchanged assets are not read.
+    let mut measure_cache = Cache::for_target_dir(metadata.target_directory.as_std_path());
+    let mut measured_paths = Vec::new();
     let image = match &args.firmware {
         Some(path) => Some(firmware_image(path)?),
         None => None,
@@ -38,7 +43,13 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             }
             let rows: Vec<(String, std::result::Result<Budget, String>)> = platforms
                 .iter()
-                .zip(measure_for(&config, &platforms, shell)?)
+                .zip(measure_for(
+                    &config,
+                    &platforms,
+                    shell,
+                    &mut measure_cache,
+                    &mut measured_paths,
+                )?)
                 .map(|(p, r)| (p.name.clone(), r.map_err(|e| e.to_string())))
                 .collect();
             if !args.json {
@@ -55,7 +66,14 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             let over_name = platform_override(args.platform.as_deref());
             let platform = config
                 .resolve_platform(over_name.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))?;
-            let budget = measure_for(&config, std::slice::from_ref(&platform), shell)?.remove(0)?;
+            let budget = measure_for(
+                &config,
+                std::slice::from_ref(&platform),
+                shell,
+                &mut measure_cache,
+                &mut measured_paths,
+            )?
+            .remove(0)?;
             let check = image
                 .as_ref()
                 .and_then(|img| FirmwareCheck::run(&platform, img));
@@ -93,6 +111,7 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             );
         }
     }
+    measure_cache.save(&measured_paths);
     if args.json {
         if json.len() == 1 && !args.all_platforms {
             shell.print_json(&json[0]);
@@ -113,11 +132,14 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
 /// Budgets for several platforms, measuring each distinct (codec, file list)
 /// once. The outer error stops everything (the assets dir cannot be read); an
 /// inner one is a platform that refuses these assets (e.g. nested names on a
-/// flat-name platform).
+/// flat-name platform). Unchanged files come from `measure_cache`; the paths
+/// scanned are added to `scanned` (what the cache keeps when saved).
 pub fn measure_for(
     config: &Config,
     platforms: &[Platform],
     shell: &mut Shell,
+    measure_cache: &mut Cache,
+    scanned: &mut Vec<PathBuf>,
 ) -> Result<Vec<std::result::Result<Budget, assetota_core::Error>>> {
     let mut cache: HashMap<(String, Vec<String>), Vec<Measured>> = HashMap::new();
     let mut out = Vec::new();
@@ -133,6 +155,7 @@ pub fn measure_for(
             }
             Err(e) => return Err(assetota_core::Error::from(e).into()),
         };
+        scanned.extend(files.iter().map(|f| f.path.clone()));
         let key = (
             format!("{:?}", platform.codec),
             files.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
@@ -141,8 +164,13 @@ pub fn measure_for(
             Some(m) => m.clone(),
             None => {
                 let bar = shell.progress("Measuring", 0);
-                let m = measure::measure_all(&files, platform.codec, &BarProgress(bar))
-                    .map_err(assetota_core::Error::from)?;
+                let m = measure::measure_all_cached(
+                    &files,
+                    platform.codec,
+                    &BarProgress(bar),
+                    measure_cache,
+                )
+                .map_err(assetota_core::Error::from)?;
                 cache.insert(key, m.clone());
                 m
             }

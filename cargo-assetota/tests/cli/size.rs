@@ -219,3 +219,39 @@ fn all_platforms_shows_which_platforms_refuse_nested_names() {
         .failure(1)
         .stderr_has("is in a sub-directory");
 }
+
+#[test]
+fn size_keeps_the_measure_cache_in_the_target_dir() {
+    let p = Project::host("cli_size_cache", META_P2).with_assets();
+    // Files modified within the cache's racy window are never cached.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for name in ["config.json", "logo.bin", "text.txt"] {
+        std::fs::File::options()
+            .write(true)
+            .open(p.path().join("assets").join(name))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+    let target = tempfile::tempdir().unwrap();
+    let env = [("CARGO_TARGET_DIR", target.path().to_str().unwrap())];
+    let cold = p.cli_env(&["size", "--json"], &env).success().json();
+    let cache =
+        std::fs::read_to_string(target.path().join(assetota_core::cache::CACHE_FILE)).unwrap();
+    for name in ["config.json", "logo.bin", "text.txt"] {
+        assert!(cache.contains(name), "{name} is not cached:\n{cache}");
+    }
+    let warm = p.cli_env(&["size", "--json"], &env).success().json();
+    assert_eq!(cold, warm);
+    // A changed asset is measured again, not taken from the cache.
+    p.write("assets/text.txt", "changed\n".repeat(100));
+    let changed = p.cli_env(&["size", "--json"], &env).success().json();
+    let text = changed["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "text.txt")
+        .unwrap();
+    assert_eq!(text["size"], 800);
+    assert_ne!(changed["total_size"], cold["total_size"]);
+}

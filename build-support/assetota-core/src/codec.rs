@@ -27,6 +27,15 @@ pub const DEFAULT_XZ: Codec = Codec::Xz {
     dict_size: 8 << 20,
 };
 
+/// Whether this build can encode [`Codec::Xz`] (the `xz` feature, on by
+/// default: liblzma is compiled from C, the largest part of the helper's
+/// build time).
+pub const XZ_SUPPORTED: bool = cfg!(feature = "xz");
+
+/// Why an xz platform cannot be measured without the `xz` feature.
+#[cfg(not(feature = "xz"))]
+const XZ_DISABLED: &str = "this build of assetota-core has no xz encoder; enable the `xz` feature: `assetota-build = { version = \"0.1\", features = [\"xz\"] }` in [build-dependencies] (cargo-assetota always has it)";
+
 /// A codec parameter outside what the encoder or the manifest can express.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
@@ -117,6 +126,11 @@ impl Codec {
                 sink,
                 buf: vec![0; 64 * 1024],
             },
+            #[cfg(not(feature = "xz"))]
+            Codec::Xz { .. } => {
+                return Err(io::Error::new(io::ErrorKind::Unsupported, XZ_DISABLED));
+            }
+            #[cfg(feature = "xz")]
             Codec::Xz { preset, dict_size } => {
                 let mut options =
                     liblzma::stream::LzmaOptions::new_preset(preset).map_err(io::Error::other)?;
@@ -167,6 +181,7 @@ pub enum Encoder<W: Write> {
         sink: W,
         buf: Vec<u8>,
     },
+    #[cfg(feature = "xz")]
     Xz(Box<liblzma::write::XzEncoder<W>>),
 }
 
@@ -217,6 +232,7 @@ impl<W: Write> Encoder<W> {
                 )?;
                 Ok(sink)
             }
+            #[cfg(feature = "xz")]
             Encoder::Xz(encoder) => encoder.finish(),
         }
     }
@@ -230,6 +246,7 @@ impl<W: Write> Write for Encoder<W> {
                 Self::deflate_step(stream, sink, buf, data, flate2::FlushCompress::None)?;
                 Ok(data.len())
             }
+            #[cfg(feature = "xz")]
             Encoder::Xz(encoder) => encoder.write(data),
         }
     }
@@ -253,5 +270,15 @@ impl Write for CountingSink {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(all(test, not(feature = "xz")))]
+mod without_xz {
+    #[test]
+    fn xz_is_a_clear_error_naming_the_feature() {
+        let err = super::DEFAULT_XZ.encoded_len(b"asset").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+        assert!(err.to_string().contains("features = [\"xz\"]"), "{err}");
     }
 }

@@ -55,9 +55,11 @@ fn unchanged_files_come_from_the_cache_with_identical_results() {
         preset: 6,
         dict_size: 1 << 20,
     };
-    let mut cache = Cache::load(&cache_path);
-    measure_all_cached(&files, xz, &NoProgress, &mut cache).unwrap();
-    assert_eq!(cache.stats(), (0, 5));
+    if assetota_core::codec::XZ_SUPPORTED {
+        let mut cache = Cache::load(&cache_path);
+        measure_all_cached(&files, xz, &NoProgress, &mut cache).unwrap();
+        assert_eq!(cache.stats(), (0, 5));
+    }
 }
 
 #[test]

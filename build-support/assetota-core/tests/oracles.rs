@@ -100,6 +100,7 @@ fn deflate_output_inflates_back_with_a_second_decoder() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "xz"), ignore = "needs the xz feature")]
 fn xz_output_is_what_the_xz_cli_writes() {
     for (what, data) in corpus() {
         let ours = encode(DEFAULT_XZ, &data);
@@ -112,6 +113,7 @@ fn xz_output_is_what_the_xz_cli_writes() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "xz"), ignore = "needs the xz feature")]
 fn xz_dictionary_size_is_honoured() {
     let (_, data) = corpus()
         .into_iter()

@@ -31,9 +31,15 @@ pub struct WatchArgs {
 pub fn run(args: WatchArgs, shell: &mut Shell) -> Result<()> {
     let metadata = cargo::metadata(args.cargo.manifest_path.as_deref())?;
     let packages = if args.cargo.workspace {
-        let opted: Vec<_> = metadata.workspace_packages().into_iter().filter(|p| cargo::opted_in(p)).collect();
+        let opted: Vec<_> = metadata
+            .workspace_packages()
+            .into_iter()
+            .filter(|p| cargo::opted_in(p))
+            .collect();
         if opted.is_empty() {
-            return Err(Error::NoOptedInPackage(metadata.workspace_root.clone().into()));
+            return Err(Error::NoOptedInPackage(
+                metadata.workspace_root.clone().into(),
+            ));
         }
         opted
     } else {
@@ -45,9 +51,20 @@ pub fn run(args: WatchArgs, shell: &mut Shell) -> Result<()> {
         None => metadata.target_directory.clone().into_std_path_buf(),
     };
     let build = if args.build {
-        let program: PathBuf = std::env::current_exe().map_err(|source| Error::Spawn { program: "cargo-assetota".into(), source })?;
+        let program: PathBuf = std::env::current_exe().map_err(|source| Error::Spawn {
+            program: "cargo-assetota".into(),
+            source,
+        })?;
         let quiet = shell.verbosity() == Verbosity::Quiet;
-        Some((program, watch::child::build_args(&args.cargo, args.platform.as_deref(), shell.is_verbose(), quiet)))
+        Some((
+            program,
+            watch::child::build_args(
+                &args.cargo,
+                args.platform.as_deref(),
+                shell.is_verbose(),
+                quiet,
+            ),
+        ))
     } else {
         None
     };
@@ -59,7 +76,10 @@ pub fn run(args: WatchArgs, shell: &mut Shell) -> Result<()> {
     };
     let specs = packages
         .into_iter()
-        .map(|p| PackageSpec { name: p.name.to_string(), manifest_path: p.manifest_path.clone().into_std_path_buf() })
+        .map(|p| PackageSpec {
+            name: p.name.to_string(),
+            manifest_path: p.manifest_path.clone().into_std_path_buf(),
+        })
         .collect();
     watch::run(specs, options, shell)
 }

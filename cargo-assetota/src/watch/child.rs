@@ -6,10 +6,10 @@
 //! `cargo assetota build` typed by hand, with its JSON messages on stdout
 //! for the bundle paths, and cargo's diagnostics straight on our stderr.
 
+use crate::cli::CargoBuildFlags;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use crate::cli::CargoBuildFlags;
 
 /// What the build child reports, through the session's channel.
 #[derive(Debug)]
@@ -21,7 +21,12 @@ pub enum BuildMsg {
 }
 
 /// The command line of `cargo-assetota build` for the watch's flags.
-pub fn build_args(flags: &CargoBuildFlags, platform: Option<&str>, verbose: bool, quiet: bool) -> Vec<OsString> {
+pub fn build_args(
+    flags: &CargoBuildFlags,
+    platform: Option<&str>,
+    verbose: bool,
+    quiet: bool,
+) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["build".into(), "--message-format".into(), "json".into()];
     let mut push = |a: &str| args.push(a.into());
     if let Some(p) = platform {
@@ -105,12 +110,20 @@ impl BuildChild {
     /// background group must not read the terminal), stdout sent to `send`
     /// line by line, stderr shared with ours. `send` returns false once
     /// nobody listens any more.
-    pub fn spawn<F>(program: &std::path::Path, args: &[OsString], send: F) -> std::io::Result<BuildChild>
+    pub fn spawn<F>(
+        program: &std::path::Path,
+        args: &[OsString],
+        send: F,
+    ) -> std::io::Result<BuildChild>
     where
         F: Fn(BuildMsg) -> bool + Send + Clone + 'static,
     {
         let mut command = Command::new(program);
-        command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
@@ -120,17 +133,21 @@ impl BuildChild {
         let pid = child.id();
         let stdout = child.stdout.take().expect("stdout is piped");
         let lines = send.clone();
-        std::thread::Builder::new().name("watch build stdout".into()).spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if !lines(BuildMsg::Line(line)) {
-                    break;
+        std::thread::Builder::new()
+            .name("watch build stdout".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if !lines(BuildMsg::Line(line)) {
+                        break;
+                    }
                 }
-            }
-        })?;
-        std::thread::Builder::new().name("watch build wait".into()).spawn(move || {
-            send(BuildMsg::Exited(child.wait()));
-        })?;
+            })?;
+        std::thread::Builder::new()
+            .name("watch build wait".into())
+            .spawn(move || {
+                send(BuildMsg::Exited(child.wait()));
+            })?;
         Ok(BuildChild { pid, done: false })
     }
 
@@ -176,7 +193,11 @@ impl BuildChild {
     #[cfg(not(unix))]
     fn signal_group(&self, _kill: bool) {
         if !self.done {
-            let _ = Command::new("taskkill").args(["/PID", &self.pid.to_string(), "/T", "/F"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            let _ = Command::new("taskkill")
+                .args(["/PID", &self.pid.to_string(), "/T", "/F"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
     }
 }
@@ -194,8 +215,12 @@ impl Drop for BuildChild {
 /// How `cargo assetota build` ended, for the report.
 pub fn describe_failure(status: &ExitStatus) -> String {
     match status.code() {
-        Some(code) if code == i32::from(crate::exit::OVER_BUDGET) => format!("over budget (exit code {code})"),
-        Some(code) if code == i32::from(crate::exit::VERIFY_FAILED) => format!("stale or unverifiable build (exit code {code})"),
+        Some(code) if code == i32::from(crate::exit::OVER_BUDGET) => {
+            format!("over budget (exit code {code})")
+        }
+        Some(code) if code == i32::from(crate::exit::VERIFY_FAILED) => {
+            format!("stale or unverifiable build (exit code {code})")
+        }
         Some(code) => format!("exit code {code}"),
         None => "killed by a signal".to_owned(),
     }
@@ -216,7 +241,10 @@ mod tests {
             extra: vec!["--timings".into()],
             ..Default::default()
         };
-        let args: Vec<String> = build_args(&flags, Some("p2"), false, true).into_iter().map(|a| a.into_string().unwrap()).collect();
+        let args: Vec<String> = build_args(&flags, Some("p2"), false, true)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
         assert_eq!(
             args,
             [

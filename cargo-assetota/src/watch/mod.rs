@@ -102,18 +102,42 @@ enum Reload {
 
 impl Package {
     fn new(spec: PackageSpec) -> Package {
-        let interest = Interest { dir: None, inputs: vec![paths::normalize(&spec.manifest_path)] };
-        Package { name: spec.name, manifest_path: spec.manifest_path, config: None, platform: None, interest, last: None, status: Status::New, vanished: 0 }
+        let interest = Interest {
+            dir: None,
+            inputs: vec![paths::normalize(&spec.manifest_path)],
+        };
+        Package {
+            name: spec.name,
+            manifest_path: spec.manifest_path,
+            config: None,
+            platform: None,
+            interest,
+            last: None,
+            status: Status::New,
+            vanished: 0,
+        }
     }
 
     /// Reads the config again. On failure the previous config stays in force
     /// (and its paths stay watched), the manifest is watched for the fix.
-    fn reload(&mut self, platform_override: Option<&(String, String)>) -> std::result::Result<Reload, String> {
-        let loaded = Config::load(&self.manifest_path).map_err(|e| e.to_string()).and_then(|config| {
-            let config = config.ok_or_else(|| format!("`{}` no longer has a [package.metadata.assetota] table", self.manifest_path.display()))?;
-            let platform = config.resolve_platform(platform_override.map(|(n, f)| (n.as_str(), f.as_str()))).map_err(|e| e.to_string())?;
-            Ok((config, platform))
-        });
+    fn reload(
+        &mut self,
+        platform_override: Option<&(String, String)>,
+    ) -> std::result::Result<Reload, String> {
+        let loaded = Config::load(&self.manifest_path)
+            .map_err(|e| e.to_string())
+            .and_then(|config| {
+                let config = config.ok_or_else(|| {
+                    format!(
+                        "`{}` no longer has a [package.metadata.assetota] table",
+                        self.manifest_path.display()
+                    )
+                })?;
+                let platform = config
+                    .resolve_platform(platform_override.map(|(n, f)| (n.as_str(), f.as_str())))
+                    .map_err(|e| e.to_string())?;
+                Ok((config, platform))
+            });
         let (config, platform) = match loaded {
             Ok(loaded) => loaded,
             Err(message) => {
@@ -134,16 +158,26 @@ impl Package {
                     what.push("exclude rules".to_owned());
                 }
                 if *old_platform != platform {
-                    what.push(report::platform_summary(&Budget::new(&platform, Vec::new())));
+                    what.push(report::platform_summary(&Budget::new(
+                        &platform,
+                        Vec::new(),
+                    )));
                 }
                 what
             }
             _ => vec!["loaded".to_owned()],
         };
-        self.interest = Interest { dir: Some(paths::normalize(&config.dir)), inputs: config.inputs.iter().map(|p| paths::normalize(p)).collect() };
+        self.interest = Interest {
+            dir: Some(paths::normalize(&config.dir)),
+            inputs: config.inputs.iter().map(|p| paths::normalize(p)).collect(),
+        };
         self.config = Some(config);
         self.platform = Some(platform);
-        Ok(if what.is_empty() { Reload::Unchanged } else { Reload::Changed(what.join(", ")) })
+        Ok(if what.is_empty() {
+            Reload::Unchanged
+        } else {
+            Reload::Changed(what.join(", "))
+        })
     }
 }
 
@@ -152,8 +186,10 @@ pub fn run(packages: Vec<PackageSpec>, options: Options, shell: &mut Shell) -> R
     // A bad config at the start is the command's error, with its exit code
     // and help, as `size` reports it; later ones are reported and watched.
     for spec in &packages {
-        let config = Config::load(&spec.manifest_path)?
-            .ok_or_else(|| Error::NotOptedIn { package: spec.name.clone(), manifest: spec.manifest_path.clone() })?;
+        let config = Config::load(&spec.manifest_path)?.ok_or_else(|| Error::NotOptedIn {
+            package: spec.name.clone(),
+            manifest: spec.manifest_path.clone(),
+        })?;
         let over = options.platform_override.as_ref();
         config.resolve_platform(over.map(|(n, f)| (n.as_str(), f.as_str())))?;
     }
@@ -214,7 +250,7 @@ struct Session<'s> {
     debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
     /// What is watched now: path, mode, and the identity (device, inode) of
     /// the directory: one removed and created again must be watched anew.
-    watched: Vec<(PathBuf, RecursiveMode, Option<(u64, u64)>)>,
+    watched: Vec<Watched>,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     dirty_config: BTreeSet<usize>,
@@ -239,14 +275,28 @@ impl Session<'_> {
         for i in 0..self.packages.len() {
             self.rescan(i, None);
         }
-        self.shell.status("Watching", format_args!("{} (Ctrl-C to stop)", self.describe_targets()));
+        self.shell.status(
+            "Watching",
+            format_args!("{} (Ctrl-C to stop)", self.describe_targets()),
+        );
         self.shell.flush();
-        if self.options.build.is_some() { self.build() } else { Flow::Continue }
+        if self.options.build.is_some() {
+            self.build()
+        } else {
+            Flow::Continue
+        }
     }
 
     fn describe_targets(&self) -> String {
-        let dirs: Vec<String> =
-            self.packages.iter().filter_map(|p| p.config.as_ref().map(|c| format!("`{}` in {}", p.name, display_path(&c.dir)))).collect();
+        let dirs: Vec<String> = self
+            .packages
+            .iter()
+            .filter_map(|p| {
+                p.config
+                    .as_ref()
+                    .map(|c| format!("`{}` in {}", p.name, display_path(&c.dir)))
+            })
+            .collect();
         format!("the assets of {}", dirs.join(", "))
     }
 
@@ -254,7 +304,10 @@ impl Session<'_> {
         loop {
             let msg = match self.deadline() {
                 None => self.rx.recv().ok(),
-                Some(deadline) => match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Some(deadline) => match self
+                    .rx
+                    .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                {
                     Ok(msg) => Some(msg),
                     Err(RecvTimeoutError::Timeout) => {
                         if self.settle() == Flow::Stop {
@@ -290,7 +343,8 @@ impl Session<'_> {
             Ok(events) => events,
             Err(errors) => {
                 for e in errors {
-                    self.shell.warn(format_args!("file watching: {e}{}", watch_error_help(&e)));
+                    self.shell
+                        .warn(format_args!("file watching: {e}{}", watch_error_help(&e)));
                 }
                 return;
             }
@@ -357,7 +411,9 @@ impl Session<'_> {
                 }
                 Err(message) => {
                     if package.status != Status::BadConfig(message.clone()) {
-                        self.shell.error(format_args!("{message}\n       (the previous config stays in force; still watching)"));
+                        self.shell.error(format_args!(
+                            "{message}\n       (the previous config stays in force; still watching)"
+                        ));
                     }
                     package.status = Status::BadConfig(message);
                     assets.remove(&i);
@@ -382,7 +438,7 @@ impl Session<'_> {
     /// Makes the watches match what the packages need now.
     fn reconcile_watches(&mut self) {
         let wanted = paths::merge(self.packages.iter().flat_map(|p| p.interest.watches()));
-        let wanted: Vec<(PathBuf, RecursiveMode, Option<(u64, u64)>)> = wanted
+        let wanted: Vec<Watched> = wanted
             .into_iter()
             .map(|(path, mode)| {
                 let id = identity(&path);
@@ -406,7 +462,11 @@ impl Session<'_> {
             match self.debouncer.watch(&entry.0, entry.1) {
                 Ok(()) => now_watched.push(entry),
                 Err(e) if matches!(e.kind, notify::ErrorKind::PathNotFound) => {} // gone meanwhile; its parent's event follows
-                Err(e) => self.shell.warn(format_args!("cannot watch `{}`: {e}{}", display_path(&entry.0), watch_error_help(&e))),
+                Err(e) => self.shell.warn(format_args!(
+                    "cannot watch `{}`: {e}{}",
+                    display_path(&entry.0),
+                    watch_error_help(&e)
+                )),
             }
         }
         self.watched = now_watched;
@@ -424,12 +484,16 @@ impl Session<'_> {
     /// Rescans one package and prints what changed, if anything did.
     /// Returns whether a report was printed.
     fn rescan(&mut self, i: usize, reason: Option<String>) -> bool {
-        let (Some(config), Some(platform)) = (self.packages[i].config.clone(), self.packages[i].platform.clone()) else {
+        let (Some(config), Some(platform)) = (
+            self.packages[i].config.clone(),
+            self.packages[i].platform.clone(),
+        ) else {
             return false;
         };
         let started = Instant::now();
         let (hits, misses) = self.cache.stats();
-        let result = assetota_core::analyze_cached(&config, &platform, &NoProgress, &mut self.cache);
+        let result =
+            assetota_core::analyze_cached(&config, &platform, &NoProgress, &mut self.cache);
         let (hits2, misses2) = self.cache.stats();
         self.shell.verbose(
             "Rescanned",
@@ -465,10 +529,20 @@ impl Session<'_> {
                     (Some(old), _) => {
                         let changes = report::diff(old, &budget);
                         let header = match (&status, reason) {
-                            (Status::Missing, _) => Some(format!("back: assets directory `{dir}` is here again; {}", report::counts(&changes))),
-                            (Status::Failed(_), _) => Some(format!("fixed: the assets scan again; {}", report::counts(&changes))),
-                            (_, Some(reason)) => Some(format!("{reason}; {}", report::counts(&changes))),
-                            (_, None) if report::differs(old, &budget) => Some(format!("change: {}", report::counts(&changes))),
+                            (Status::Missing, _) => Some(format!(
+                                "back: assets directory `{dir}` is here again; {}",
+                                report::counts(&changes)
+                            )),
+                            (Status::Failed(_), _) => Some(format!(
+                                "fixed: the assets scan again; {}",
+                                report::counts(&changes)
+                            )),
+                            (_, Some(reason)) => {
+                                Some(format!("{reason}; {}", report::counts(&changes)))
+                            }
+                            (_, None) if report::differs(old, &budget) => {
+                                Some(format!("change: {}", report::counts(&changes)))
+                            }
                             _ => None,
                         };
                         match header {
@@ -493,7 +567,14 @@ impl Session<'_> {
                     let gone = self.packages[i].last.as_ref().map_or(0, |b| b.assets.len());
                     self.shell.warn(format_args!(
                         "assets directory `{dir}` does not exist{}; watching for it to appear",
-                        if previous == Status::New { String::new() } else { format!(" any more ({gone} asset{} gone)", if gone == 1 { "" } else { "s" }) }
+                        if previous == Status::New {
+                            String::new()
+                        } else {
+                            format!(
+                                " any more ({gone} asset{} gone)",
+                                if gone == 1 { "" } else { "s" }
+                            )
+                        }
                     ));
                     if self.packages[i].last.is_none() {
                         // Nothing to compare with when it appears: compare with empty.
@@ -502,7 +583,9 @@ impl Session<'_> {
                 }
                 false
             }
-            Err(assetota_core::Error::Measure(MeasureError::Vanished { .. })) if self.packages[i].vanished < VANISHED_RETRIES => {
+            Err(assetota_core::Error::Measure(MeasureError::Vanished { .. }))
+                if self.packages[i].vanished < VANISHED_RETRIES =>
+            {
                 // Still changing: its removal event is on the way; look again.
                 self.packages[i].vanished += 1;
                 self.dirty_assets.insert(i);
@@ -513,7 +596,10 @@ impl Session<'_> {
             }
             Err(e) => {
                 let message = e.to_string();
-                let previous = std::mem::replace(&mut self.packages[i].status, Status::Failed(message.clone()));
+                let previous = std::mem::replace(
+                    &mut self.packages[i].status,
+                    Status::Failed(message.clone()),
+                );
                 if previous != Status::Failed(message.clone()) {
                     self.shell.error(format_args!("{message}\n       (still watching; the report resumes once the assets scan again)"));
                 }
@@ -535,18 +621,24 @@ impl Session<'_> {
     /// Runs the build child to its end, or stops it on a signal. File
     /// events that arrive meanwhile are kept for afterwards.
     fn build(&mut self) -> Flow {
-        let Some((program, args)) = self.options.build.clone() else { return Flow::Continue };
+        let Some((program, args)) = self.options.build.clone() else {
+            return Flow::Continue;
+        };
         self.shell.status("Building", "cargo assetota build");
         self.shell.flush();
         let tx = self.tx.clone();
         let started = Instant::now();
-        let mut child = match BuildChild::spawn(&program, &args, move |m| tx.send(Msg::Build(m)).is_ok()) {
-            Ok(child) => child,
-            Err(e) => {
-                self.shell.error(format_args!("cannot run `{}`: {e}; still watching", program.display()));
-                return Flow::Continue;
-            }
-        };
+        let mut child =
+            match BuildChild::spawn(&program, &args, move |m| tx.send(Msg::Build(m)).is_ok()) {
+                Ok(child) => child,
+                Err(e) => {
+                    self.shell.error(format_args!(
+                        "cannot run `{}`: {e}; still watching",
+                        program.display()
+                    ));
+                    return Flow::Continue;
+                }
+            };
         let mut bundles = Vec::new();
         let status = loop {
             match self.rx.recv() {
@@ -567,16 +659,25 @@ impl Session<'_> {
             Ok(status) if status.success() => {
                 for (bundle, fits) in &bundles {
                     let over = if *fits { "" } else { " (over budget)" };
-                    self.shell.print(format_args!("{GREEN}build: ok{GREEN:#} in {secs:.1} s, bundle {}{over}", display_path(Path::new(bundle))));
+                    self.shell.print(format_args!(
+                        "{GREEN}build: ok{GREEN:#} in {secs:.1} s, bundle {}{over}",
+                        display_path(Path::new(bundle))
+                    ));
                 }
                 if bundles.is_empty() {
-                    self.shell.print(format_args!("{GREEN}build: ok{GREEN:#} in {secs:.1} s"));
+                    self.shell
+                        .print(format_args!("{GREEN}build: ok{GREEN:#} in {secs:.1} s"));
                 }
             }
             Ok(status) => {
-                self.shell.print(format_args!("{RED}build: FAILED{RED:#} ({}) in {secs:.1} s; still watching", child::describe_failure(&status)));
+                self.shell.print(format_args!(
+                    "{RED}build: FAILED{RED:#} ({}) in {secs:.1} s; still watching",
+                    child::describe_failure(&status)
+                ));
             }
-            Err(e) => self.shell.print(format_args!("{RED}build: FAILED{RED:#} (cannot wait for it: {e}); still watching")),
+            Err(e) => self.shell.print(format_args!(
+                "{RED}build: FAILED{RED:#} (cannot wait for it: {e}); still watching"
+            )),
         }
         self.shell.flush();
         Flow::Continue
@@ -591,7 +692,10 @@ impl Session<'_> {
         let mut reaped = false;
         let deadline = Instant::now() + STOP_GRACE;
         while !reaped {
-            match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            match self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(Msg::Build(BuildMsg::Exited(_))) => {
                     child.mark_done();
                     reaped = true;
@@ -606,7 +710,10 @@ impl Session<'_> {
         if !reaped {
             // Reap it, so no zombie outlives us either.
             let deadline = Instant::now() + STOP_GRACE;
-            while let Ok(msg) = self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            while let Ok(msg) = self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 if let Msg::Build(BuildMsg::Exited(_)) = msg {
                     child.mark_done();
                     break;
@@ -615,6 +722,9 @@ impl Session<'_> {
         }
     }
 }
+
+/// A watched path, its mode, and the (device, inode) it had when watched.
+type Watched = (PathBuf, RecursiveMode, Option<(u64, u64)>);
 
 /// The (device, inode) of a directory, to notice it was replaced.
 fn identity(path: &Path) -> Option<(u64, u64)> {
@@ -647,14 +757,20 @@ fn bundle_of(line: &str) -> Option<(String, bool)> {
     if value.get("reason")?.as_str()? != "assetota-bundle" {
         return None;
     }
-    Some((value.get("bundle")?.as_str()?.to_owned(), value.get("fits").and_then(|f| f.as_bool()).unwrap_or(true)))
+    Some((
+        value.get("bundle")?.as_str()?.to_owned(),
+        value.get("fits").and_then(|f| f.as_bool()).unwrap_or(true),
+    ))
 }
 
 /// A path as the user would like to read it: relative to the current
 /// directory when it is below it.
 fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
-    path.strip_prefix(&cwd).unwrap_or(path).display().to_string()
+    path.strip_prefix(&cwd)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -664,7 +780,9 @@ mod tests {
     #[test]
     fn bundle_lines_are_read_from_the_build_json() {
         assert_eq!(
-            bundle_of(r#"{"reason":"assetota-bundle","bundle":"/t/debug/fw.assetota.zip","fits":true}"#),
+            bundle_of(
+                r#"{"reason":"assetota-bundle","bundle":"/t/debug/fw.assetota.zip","fits":true}"#
+            ),
             Some(("/t/debug/fw.assetota.zip".to_owned(), true))
         );
         assert_eq!(bundle_of(r#"{"reason":"compiler-artifact"}"#), None);

@@ -18,7 +18,11 @@ use notify::{EventKind, RecursiveMode};
 /// as a name, so an assets directory that is a symlink is watched under its
 /// own name and its replacement is seen.
 pub fn normalize(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() { path.to_owned() } else { std::env::current_dir().unwrap_or_default().join(path) };
+    let absolute = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
     match (absolute.parent(), absolute.file_name()) {
         (Some(parent), Some(name)) => canonical_prefix(parent).join(name),
         _ => canonical_prefix(&absolute),
@@ -79,8 +83,12 @@ pub fn kind_matters(kind: &EventKind) -> bool {
 pub fn can_affect_scan(relative: &Path) -> bool {
     let parts: Vec<Component<'_>> = relative.components().collect();
     for (i, part) in parts.iter().enumerate() {
-        let Component::Normal(name) = part else { continue };
-        let Some(name) = name.to_str() else { return true }; // the scanner reports it as an error
+        let Component::Normal(name) = part else {
+            continue;
+        };
+        let Some(name) = name.to_str() else {
+            return true;
+        }; // the scanner reports it as an error
         let last = i + 1 == parts.len();
         if name.starts_with('.') {
             return last && matches!(name, ".gitignore" | ".assetotaignore");
@@ -146,13 +154,21 @@ impl Interest {
 /// One set of watches for several packages: duplicates merged, and a
 /// non-recursive watch inside a recursive one dropped (notify keeps one
 /// watch per path, and the last mode set would win).
-pub fn merge(watches: impl IntoIterator<Item = (PathBuf, RecursiveMode)>) -> Vec<(PathBuf, RecursiveMode)> {
+pub fn merge(
+    watches: impl IntoIterator<Item = (PathBuf, RecursiveMode)>,
+) -> Vec<(PathBuf, RecursiveMode)> {
     let all: Vec<(PathBuf, RecursiveMode)> = watches.into_iter().collect();
-    let recursive: Vec<&PathBuf> = all.iter().filter(|(_, m)| *m == RecursiveMode::Recursive).map(|(p, _)| p).collect();
+    let recursive: Vec<&PathBuf> = all
+        .iter()
+        .filter(|(_, m)| *m == RecursiveMode::Recursive)
+        .map(|(p, _)| p)
+        .collect();
     let mut out: Vec<(PathBuf, RecursiveMode)> = Vec::new();
     for (path, mode) in &all {
-        let covered = *mode == RecursiveMode::NonRecursive && recursive.iter().any(|r| path.starts_with(r));
-        let nested = *mode == RecursiveMode::Recursive && recursive.iter().any(|r| *r != path && path.starts_with(r));
+        let covered =
+            *mode == RecursiveMode::NonRecursive && recursive.iter().any(|r| path.starts_with(r));
+        let nested = *mode == RecursiveMode::Recursive
+            && recursive.iter().any(|r| *r != path && path.starts_with(r));
         if covered || nested || out.iter().any(|(p, _)| p == path) {
             continue;
         }
@@ -169,11 +185,21 @@ mod tests {
 
     #[test]
     fn reads_do_not_matter_writes_do() {
-        assert!(!kind_matters(&EventKind::Access(AccessKind::Open(AccessMode::Any))));
-        assert!(!kind_matters(&EventKind::Access(AccessKind::Close(AccessMode::Read))));
-        assert!(!kind_matters(&EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))));
-        assert!(kind_matters(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
-        assert!(kind_matters(&EventKind::Modify(ModifyKind::Data(DataChange::Any))));
+        assert!(!kind_matters(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!kind_matters(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(!kind_matters(&EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::AccessTime
+        ))));
+        assert!(kind_matters(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(kind_matters(&EventKind::Modify(ModifyKind::Data(
+            DataChange::Any
+        ))));
         assert!(kind_matters(&EventKind::Create(CreateKind::File)));
         assert!(kind_matters(&EventKind::Remove(RemoveKind::Folder)));
         assert!(kind_matters(&EventKind::Any));
@@ -181,22 +207,46 @@ mod tests {
 
     #[test]
     fn hidden_files_and_clutter_cannot_affect_the_scan() {
-        for p in [".logo.png.swp", ".#notes.txt", "img/.logo.png.swx", ".git/index", "sub/.DS_Store", "Thumbs.db", "__MACOSX/x.png", ".hidden/a.bin"] {
+        for p in [
+            ".logo.png.swp",
+            ".#notes.txt",
+            "img/.logo.png.swx",
+            ".git/index",
+            "sub/.DS_Store",
+            "Thumbs.db",
+            "__MACOSX/x.png",
+            ".hidden/a.bin",
+        ] {
             assert!(!can_affect_scan(Path::new(p)), "{p}");
         }
-        for p in ["logo.png", "img/logo.png", "logo.png~", "4913", "#notes.txt#", ".gitignore", "img/.assetotaignore", "a.tmp"] {
+        for p in [
+            "logo.png",
+            "img/logo.png",
+            "logo.png~",
+            "4913",
+            "#notes.txt#",
+            ".gitignore",
+            "img/.assetotaignore",
+            "a.tmp",
+        ] {
             assert!(can_affect_scan(Path::new(p)), "{p}");
         }
     }
 
     #[test]
     fn touch_tells_config_from_assets_and_ignores_the_rest() {
-        let i = Interest { dir: Some("/p/res/assets".into()), inputs: vec!["/p/Cargo.toml".into(), "/w/Cargo.toml".into()] };
+        let i = Interest {
+            dir: Some("/p/res/assets".into()),
+            inputs: vec!["/p/Cargo.toml".into(), "/w/Cargo.toml".into()],
+        };
         assert_eq!(i.touch(Path::new("/p/Cargo.toml")), Some(Touch::Config));
         assert_eq!(i.touch(Path::new("/w/Cargo.toml")), Some(Touch::Config));
         assert_eq!(i.touch(Path::new("/p/res/assets")), Some(Touch::Assets));
         assert_eq!(i.touch(Path::new("/p/res")), Some(Touch::Assets));
-        assert_eq!(i.touch(Path::new("/p/res/assets/a/b.png")), Some(Touch::Assets));
+        assert_eq!(
+            i.touch(Path::new("/p/res/assets/a/b.png")),
+            Some(Touch::Assets)
+        );
         assert_eq!(i.touch(Path::new("/p/res/assets/.b.png.swp")), None);
         assert_eq!(i.touch(Path::new("/p/Cargo.lock")), None);
         assert_eq!(i.touch(Path::new("/p/res/other")), None);
@@ -209,20 +259,44 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().canonicalize().unwrap();
         std::fs::create_dir_all(root.join("assets/img")).unwrap();
-        let i = Interest { dir: Some(root.join("assets")), inputs: vec![root.join("Cargo.toml")] };
-        assert_eq!(merge(i.watches()), vec![(root.clone(), RecursiveMode::NonRecursive), (root.join("assets"), RecursiveMode::Recursive)]);
+        let i = Interest {
+            dir: Some(root.join("assets")),
+            inputs: vec![root.join("Cargo.toml")],
+        };
+        assert_eq!(
+            merge(i.watches()),
+            vec![
+                (root.clone(), RecursiveMode::NonRecursive),
+                (root.join("assets"), RecursiveMode::Recursive)
+            ]
+        );
 
         // Missing directory: only its deepest existing ancestor.
-        let i = Interest { dir: Some(root.join("gone/deeper/assets")), inputs: vec![root.join("Cargo.toml")] };
-        assert_eq!(merge(i.watches()), vec![(root.clone(), RecursiveMode::NonRecursive)]);
+        let i = Interest {
+            dir: Some(root.join("gone/deeper/assets")),
+            inputs: vec![root.join("Cargo.toml")],
+        };
+        assert_eq!(
+            merge(i.watches()),
+            vec![(root.clone(), RecursiveMode::NonRecursive)]
+        );
     }
 
     #[test]
     fn merge_drops_what_a_recursive_watch_covers() {
         let r = RecursiveMode::Recursive;
         let n = RecursiveMode::NonRecursive;
-        let got = merge([("/p".into(), n), ("/p/assets".into(), r), ("/p/assets/tables".into(), n), ("/p".into(), n), ("/p/assets/sub".into(), r)]);
-        assert_eq!(got, vec![(PathBuf::from("/p"), n), (PathBuf::from("/p/assets"), r)]);
+        let got = merge([
+            ("/p".into(), n),
+            ("/p/assets".into(), r),
+            ("/p/assets/tables".into(), n),
+            ("/p".into(), n),
+            ("/p/assets/sub".into(), r),
+        ]);
+        assert_eq!(
+            got,
+            vec![(PathBuf::from("/p"), n), (PathBuf::from("/p/assets"), r)]
+        );
     }
 
     #[test]
@@ -230,13 +304,25 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().canonicalize().unwrap();
         std::fs::create_dir_all(root.join("pkg")).unwrap();
-        assert_eq!(normalize(&root.join("pkg/../pkg/assets")), root.join("pkg/assets"));
-        assert_eq!(normalize(&root.join("pkg/missing/../assets")), root.join("pkg/assets"));
-        assert_eq!(normalize(&root.join("pkg/Cargo.toml")), root.join("pkg/Cargo.toml"));
+        assert_eq!(
+            normalize(&root.join("pkg/../pkg/assets")),
+            root.join("pkg/assets")
+        );
+        assert_eq!(
+            normalize(&root.join("pkg/missing/../assets")),
+            root.join("pkg/assets")
+        );
+        assert_eq!(
+            normalize(&root.join("pkg/Cargo.toml")),
+            root.join("pkg/Cargo.toml")
+        );
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(root.join("pkg"), root.join("link")).unwrap();
-            assert_eq!(normalize(&root.join("link/assets")), root.join("pkg/assets"));
+            assert_eq!(
+                normalize(&root.join("link/assets")),
+                root.join("pkg/assets")
+            );
             // The last component stays a name, even when it is a link.
             assert_eq!(normalize(&root.join("link")), root.join("link"));
         }

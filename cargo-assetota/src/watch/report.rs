@@ -21,7 +21,10 @@ pub const MAX_ASSET_LINES: usize = 20;
 pub enum Change<'a> {
     Added(&'a AssetCost),
     /// Content, size or stored size differ.
-    Changed { old: &'a AssetCost, new: &'a AssetCost },
+    Changed {
+        old: &'a AssetCost,
+        new: &'a AssetCost,
+    },
     Removed(&'a AssetCost),
 }
 
@@ -79,9 +82,15 @@ pub fn paint(verdict: Verdict, text: &str) -> String {
 
 fn single_limit_note(asset: &AssetCost, budget: &Budget) -> String {
     match (asset.verdict, budget.limit_single) {
-        (Verdict::Near, Some(limit)) => format!(", near the single-asset limit of {}", Bytes(limit)),
+        (Verdict::Near, Some(limit)) => {
+            format!(", near the single-asset limit of {}", Bytes(limit))
+        }
         (Verdict::Over, Some(limit)) => {
-            format!(", OVER the single-asset limit of {} by {}", Bytes(limit), Bytes(asset.stored_size.saturating_sub(limit)))
+            format!(
+                ", OVER the single-asset limit of {} by {}",
+                Bytes(limit),
+                Bytes(asset.stored_size.saturating_sub(limit))
+            )
         }
         _ => String::new(),
     }
@@ -97,18 +106,43 @@ pub fn change_line(change: &Change<'_>, new: &Budget) -> (Verdict, String) {
     match change {
         Change::Added(a) => (
             a.verdict,
-            format!("  added    {}  {} stored ({} raw){}", a.name(), Bytes(a.stored_size), Bytes(a.measured.size), single_limit_note(a, new)),
+            format!(
+                "  added    {}  {} stored ({} raw){}",
+                a.name(),
+                Bytes(a.stored_size),
+                Bytes(a.measured.size),
+                single_limit_note(a, new)
+            ),
         ),
         Change::Changed { old, new: a } => {
             let delta = a.stored_size as i128 - old.stored_size as i128;
             let was = if delta == 0 {
-                if old.measured.sha256 == a.measured.sha256 { "same stored size".to_owned() } else { "new content, same stored size".to_owned() }
+                if old.measured.sha256 == a.measured.sha256 {
+                    "same stored size".to_owned()
+                } else {
+                    "new content, same stored size".to_owned()
+                }
             } else {
                 format!("was {}, {}", Bytes(old.stored_size), signed(delta))
             };
-            (a.verdict, format!("  changed  {}  {} stored ({was}){}", a.name(), Bytes(a.stored_size), single_limit_note(a, new)))
+            (
+                a.verdict,
+                format!(
+                    "  changed  {}  {} stored ({was}){}",
+                    a.name(),
+                    Bytes(a.stored_size),
+                    single_limit_note(a, new)
+                ),
+            )
         }
-        Change::Removed(a) => (Verdict::Fits, format!("  removed  {}  (was {} stored)", a.name(), Bytes(a.stored_size))),
+        Change::Removed(a) => (
+            Verdict::Fits,
+            format!(
+                "  removed  {}  (was {} stored)",
+                a.name(),
+                Bytes(a.stored_size)
+            ),
+        ),
     }
 }
 
@@ -120,8 +154,16 @@ pub fn counts(changes: &[Change<'_>]) -> String {
         (count(|c| matches!(c, Change::Changed { .. })), "changed"),
         (count(|c| matches!(c, Change::Removed(_))), "removed"),
     ];
-    let text: Vec<String> = parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
-    if text.is_empty() { "no asset changed".to_owned() } else { text.join(", ") }
+    let text: Vec<String> = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if text.is_empty() {
+        "no asset changed".to_owned()
+    } else {
+        text.join(", ")
+    }
 }
 
 /// The asset lines of a report, at most [`MAX_ASSET_LINES`] of them.
@@ -142,7 +184,10 @@ pub fn change_lines(changes: &[Change<'_>], new: &Budget) -> Vec<String> {
 
 /// `budget: 3 assets take … on `p2` (1%)`, yellow when near, red when over.
 pub fn budget(budget: &Budget) -> String {
-    paint(budget.verdict(), &format!("budget: {}", budget_line(budget)))
+    paint(
+        budget.verdict(),
+        &format!("budget: {}", budget_line(budget)),
+    )
 }
 
 /// The limits the budget is near or over, one coloured line each (at most
@@ -153,7 +198,20 @@ pub fn findings(budget: &Budget) -> Vec<String> {
     let mut out: Vec<String> = findings
         .iter()
         .take(MAX_ASSET_LINES)
-        .map(|f| paint(f.verdict(), &format!("  {}: {}", if f.verdict() == Verdict::Over { "over" } else { "near" }, f.message(&platform))))
+        .map(|f| {
+            paint(
+                f.verdict(),
+                &format!(
+                    "  {}: {}",
+                    if f.verdict() == Verdict::Over {
+                        "over"
+                    } else {
+                        "near"
+                    },
+                    f.message(&platform)
+                ),
+            )
+        })
         .collect();
     if findings.len() > MAX_ASSET_LINES {
         out.push(format!("  … and {} more", findings.len() - MAX_ASSET_LINES));
@@ -176,7 +234,13 @@ mod tests {
     use assetota_core::platform;
 
     fn measured(name: &str, size: u64, byte: u8, compressed: u64) -> Measured {
-        Measured { name: name.into(), path: format!("/a/{name}").into(), size, sha256: [byte; 32], compressed_size: compressed }
+        Measured {
+            name: name.into(),
+            path: format!("/a/{name}").into(),
+            size,
+            sha256: [byte; 32],
+            compressed_size: compressed,
+        }
     }
 
     fn p2(assets: Vec<Measured>) -> Budget {
@@ -185,8 +249,16 @@ mod tests {
 
     #[test]
     fn diff_lists_added_changed_and_removed_in_name_order() {
-        let old = p2(vec![measured("a.bin", 10, 1, 8), measured("b.bin", 10, 2, 8), measured("c.bin", 10, 3, 8)]);
-        let new = p2(vec![measured("a.bin", 10, 1, 8), measured("b.bin", 12, 9, 9), measured("d.bin", 5, 4, 5)]);
+        let old = p2(vec![
+            measured("a.bin", 10, 1, 8),
+            measured("b.bin", 10, 2, 8),
+            measured("c.bin", 10, 3, 8),
+        ]);
+        let new = p2(vec![
+            measured("a.bin", 10, 1, 8),
+            measured("b.bin", 12, 9, 9),
+            measured("d.bin", 5, 4, 5),
+        ]);
         let changes = diff(&old, &new);
         let names: Vec<(&str, &str)> = changes
             .iter()
@@ -196,7 +268,14 @@ mod tests {
                 Change::Removed(a) => ("removed", a.name()),
             })
             .collect();
-        assert_eq!(names, [("changed", "b.bin"), ("removed", "c.bin"), ("added", "d.bin")]);
+        assert_eq!(
+            names,
+            [
+                ("changed", "b.bin"),
+                ("removed", "c.bin"),
+                ("added", "d.bin")
+            ]
+        );
         assert_eq!(counts(&changes), "1 added, 1 changed, 1 removed");
         assert!(diff(&new, &new).is_empty());
         assert!(!differs(&new, &new));
@@ -211,13 +290,22 @@ mod tests {
         let rewritten = p2(vec![measured("a.bin", 10, 7, 8)]);
         let changes = diff(&old, &rewritten);
         let (_, line) = change_line(&changes[0], &rewritten);
-        assert_eq!(line, "  changed  a.bin  137 B stored (new content, same stored size)");
+        assert_eq!(
+            line,
+            "  changed  a.bin  137 B stored (new content, same stored size)"
+        );
     }
 
     #[test]
     fn lines_show_stored_sizes_and_the_change() {
-        let old = p2(vec![measured("logo.png", 5000, 1, 4000), measured("old.bin", 100, 2, 90)]);
-        let new = p2(vec![measured("logo.png", 4000, 3, 3000), measured("new.bin", 200, 4, 150)]);
+        let old = p2(vec![
+            measured("logo.png", 5000, 1, 4000),
+            measured("old.bin", 100, 2, 90),
+        ]);
+        let new = p2(vec![
+            measured("logo.png", 4000, 3, 3000),
+            measured("new.bin", 200, 4, 150),
+        ]);
         let changes = diff(&old, &new);
         let lines: Vec<String> = changes.iter().map(|c| change_line(c, &new).1).collect();
         // p2 stores deflate payload + 124 B + the name.
@@ -233,26 +321,52 @@ mod tests {
 
     #[test]
     fn near_and_over_are_yellow_and_red() {
-        let limit = platform::builtin("p2").unwrap().limits.unwrap().max_asset.unwrap();
+        let limit = platform::builtin("p2")
+            .unwrap()
+            .limits
+            .unwrap()
+            .max_asset
+            .unwrap();
         let near = p2(vec![measured("big.bin", limit, 1, limit - 200)]);
         let over = p2(vec![measured("big.bin", limit * 2, 1, limit + 1)]);
         assert_eq!(near.verdict(), Verdict::Near);
         assert_eq!(over.verdict(), Verdict::Over);
-        assert!(budget(&near).starts_with(&YELLOW.render().to_string()), "{:?}", budget(&near));
-        assert!(budget(&over).starts_with(&RED.render().to_string()), "{:?}", budget(&over));
+        assert!(
+            budget(&near).starts_with(&YELLOW.render().to_string()),
+            "{:?}",
+            budget(&near)
+        );
+        assert!(
+            budget(&over).starts_with(&RED.render().to_string()),
+            "{:?}",
+            budget(&over)
+        );
         let fits = p2(vec![measured("small.bin", 10, 1, 8)]);
-        assert!(budget(&fits).starts_with("budget: 1 asset"), "{:?}", budget(&fits));
+        assert!(
+            budget(&fits).starts_with("budget: 1 asset"),
+            "{:?}",
+            budget(&fits)
+        );
 
         let changes = diff(&near, &over);
         let lines = change_lines(&changes, &over);
         assert!(lines[0].starts_with(&RED.render().to_string()), "{lines:?}");
-        assert!(lines[0].contains("OVER the single-asset limit of 1,114,112 B by"), "{lines:?}");
-        assert!(findings(&over)[0].contains("over the single-asset limit"), "{:?}", findings(&over));
+        assert!(
+            lines[0].contains("OVER the single-asset limit of 1,114,112 B by"),
+            "{lines:?}"
+        );
+        assert!(
+            findings(&over)[0].contains("over the single-asset limit"),
+            "{:?}",
+            findings(&over)
+        );
     }
 
     #[test]
     fn long_reports_are_cut() {
-        let new = p2((0..30).map(|i| measured(&format!("f{i:02}"), 10, i as u8, 8)).collect());
+        let new = p2((0..30)
+            .map(|i| measured(&format!("f{i:02}"), 10, i as u8, 8))
+            .collect());
         let old = p2(vec![]);
         let lines = change_lines(&diff(&old, &new), &new);
         assert_eq!(lines.len(), MAX_ASSET_LINES + 1);

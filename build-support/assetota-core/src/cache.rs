@@ -76,6 +76,10 @@ pub struct Cache {
     entries: HashMap<(String, PathBuf), Entry>,
     hits: usize,
     misses: usize,
+    /// What the last [`Cache::save`] wrote, as a hash of its `keep` list, while
+    /// nothing was inserted since: saving the same again is skipped (a watch
+    /// rescans often, mostly with nothing new).
+    saved: std::cell::Cell<Option<u64>>,
 }
 
 impl Cache {
@@ -95,6 +99,7 @@ impl Cache {
             entries,
             hits: 0,
             misses: 0,
+            saved: Default::default(),
         }
     }
 
@@ -148,6 +153,7 @@ impl Cache {
         };
         self.entries
             .insert((key(codec), measured.path.clone()), entry);
+        self.saved.set(None);
     }
 
     /// Cache hits and misses since loading.
@@ -157,10 +163,20 @@ impl Cache {
 
     /// Writes the cache atomically (temporary file, then rename), keeping only
     /// `keep` paths (the files of the latest scan) so it does not grow forever,
-    /// and only settled entries. Errors are ignored: a cache that cannot be
-    /// written is only slower.
+    /// and only settled entries; not again when nothing was inserted and
+    /// `keep` is the same as last time. Errors are ignored: a cache that
+    /// cannot be written is only slower.
     pub fn save(&self, keep: &[PathBuf]) {
         let Some(path) = &self.path else { return };
+        let keep_hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            keep.hash(&mut h);
+            h.finish()
+        };
+        if self.saved.get() == Some(keep_hash) {
+            return;
+        }
         let keep: std::collections::HashSet<&PathBuf> = keep.iter().collect();
         let mut lines: Vec<String> = self
             .entries
@@ -182,8 +198,12 @@ impl Cache {
             let _ = std::fs::create_dir_all(dir);
         }
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, path).is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        if std::fs::write(&tmp, text).is_ok() {
+            if std::fs::rename(&tmp, path).is_ok() {
+                self.saved.set(Some(keep_hash));
+            } else {
+                let _ = std::fs::remove_file(&tmp);
+            }
         }
     }
 }

@@ -179,3 +179,33 @@ fn racy_entries_are_not_trusted_in_memory_either() {
     measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
     assert_eq!(cache.stats(), (1, 3));
 }
+
+#[cfg(unix)]
+#[test]
+fn saving_again_with_nothing_new_does_not_rewrite_the_file() {
+    use std::os::unix::fs::MetadataExt;
+    let (t, files) = tree(3);
+    let cache_path = t.path().join(CACHE_FILE);
+    let keep: Vec<_> = files.iter().map(|f| f.path.clone()).collect();
+    let inode = || fs::metadata(&cache_path).unwrap().ino(); // each write renames a new file in
+    let mut cache = Cache::load(&cache_path);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    cache.save(&keep);
+    let first = inode();
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap(); // all hits
+    cache.save(&keep);
+    assert_eq!(inode(), first, "nothing new: not written again");
+
+    cache.save(&keep[..2]); // another file set: written
+    let second = inode();
+    assert_ne!(second, first);
+    let mut reloaded = Cache::load(&cache_path);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut reloaded).unwrap();
+    assert_eq!(reloaded.stats(), (2, 1), "the third file was left out");
+
+    fs::write(&files[0].path, "new").unwrap();
+    age(&files[0].path, 60);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap(); // one insert
+    cache.save(&keep);
+    assert_ne!(inode(), second, "a new measurement is written");
+}

@@ -349,12 +349,15 @@ impl Session<'_> {
                 return;
             }
         };
-        let mut any = false;
+        // The quiet window runs from when each event happened (the debouncer
+        // stamps it on arrival), so its own pairing delay is not added.
+        let mut latest: Option<Instant> = None;
         for event in &events {
+            let mut any = false;
             if event.need_rescan() {
                 // The OS dropped events (queue overflow): rescan everything.
                 self.dirty_assets.extend(0..self.packages.len());
-                any = true;
+                latest = latest.max(Some(event.time));
                 continue;
             }
             if !paths::kind_matters(&event.kind) {
@@ -375,11 +378,13 @@ impl Session<'_> {
                     }
                 }
             }
+            if any {
+                latest = latest.max(Some(event.time));
+            }
         }
-        if any {
-            let now = Instant::now();
-            self.last_event = Some(now);
-            self.first_event.get_or_insert(now);
+        if let Some(time) = latest {
+            self.last_event = self.last_event.max(Some(time));
+            self.first_event.get_or_insert(time);
         }
     }
 

@@ -151,9 +151,13 @@ impl Cache {
                     .map_or(0, |d| d.as_nanos()),
             ),
         };
+        // A racy entry is not saved: the file need not be written for it (the
+        // entry it replaces there no longer matches the file, a plain miss).
+        if entry.settled() {
+            self.saved.set(None);
+        }
         self.entries
             .insert((key(codec), measured.path.clone()), entry);
-        self.saved.set(None);
     }
 
     /// Cache hits and misses since loading.

@@ -203,9 +203,17 @@ fn saving_again_with_nothing_new_does_not_rewrite_the_file() {
     measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut reloaded).unwrap();
     assert_eq!(reloaded.stats(), (2, 1), "the third file was left out");
 
-    fs::write(&files[0].path, "new").unwrap();
+    fs::write(&files[0].path, "new").unwrap(); // modified just now: racy
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    cache.save(&keep[..2]);
+    assert_eq!(
+        inode(),
+        second,
+        "a racy measurement is not saved, so not written"
+    );
+
     age(&files[0].path, 60);
-    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap(); // one insert
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap(); // one settled insert
     cache.save(&keep);
     assert_ne!(inode(), second, "a new measurement is written");
 }

@@ -4,11 +4,22 @@
 //! Symlink policy: a symlink is followed when its target resolves inside the
 //! assets directory (the asset's name is the link's path); one that leaves
 //! the directory, dangles or loops is an error.
+//!
+//! Ignore files (`.gitignore`, `.assetotaignore`) are read whole, so each one
+//! must be a regular file of at most [`MAX_IGNORE_FILE`] bytes: a FIFO would
+//! block the build forever and `/dev/zero` would exhaust its memory.
 
 use crate::names::{self, NameError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use unicase::UniCase;
+
+/// The ignore files read in every directory of the assets directory.
+pub const IGNORE_FILES: [&str; 2] = [".gitignore", ".assetotaignore"];
+
+/// The largest ignore file read (real ones are a few hundred bytes).
+pub const MAX_IGNORE_FILE: u64 = 1 << 20;
 
 /// What to scan and which rules apply.
 #[derive(Debug, Clone)]
@@ -50,6 +61,8 @@ pub enum ScanError {
     NotRegularFile { path: PathBuf, kind: &'static str },
     #[error("asset file `{}`: {source}", path.display())]
     BadName { path: PathBuf, source: NameError },
+    #[error("ignore file `{}` {reason}; an ignore file must be a regular file of at most 1 MiB", path.display())]
+    BadIgnoreFile { path: PathBuf, reason: String },
     #[error("asset `{name}` (`{}`) is in a sub-directory, but platform `{platform}` keeps assets in one flat directory (Particle's tools would drop it silently); move it to the top of the assets directory", path.display())]
     NestedName {
         name: String,
@@ -97,6 +110,12 @@ pub fn scan(options: &ScanOptions) -> Result<Vec<ScannedFile>, ScanError> {
         message: e.to_string(),
     })?;
 
+    // The walker reads a directory's ignore files right after `filter_entry`
+    // accepts the directory; the root's are checked here.
+    check_ignore_files(dir)?;
+    let bad_ignore_file: Arc<Mutex<Option<ScanError>>> = Arc::default();
+    let bad = Arc::clone(&bad_ignore_file);
+
     // Only ignore files inside the assets dir count: the user's global
     // gitignore or a parent directory's must not change what a build ships.
     let walker = ignore::WalkBuilder::new(dir)
@@ -107,7 +126,20 @@ pub fn scan(options: &ScanOptions) -> Result<Vec<ScannedFile>, ScanError> {
         .add_custom_ignore_filename(".assetotaignore")
         .overrides(overrides)
         .follow_links(true)
-        .filter_entry(|entry| !entry.file_name().to_str().is_some_and(names::is_os_junk))
+        .filter_entry(move |entry| {
+            if entry.file_name().to_str().is_some_and(names::is_os_junk) {
+                return false;
+            }
+            if entry.file_type().is_some_and(|t| t.is_dir())
+                && let Err(e) = check_ignore_files(entry.path())
+            {
+                bad.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert(e);
+                return false;
+            }
+            true
+        })
         .build();
 
     let mut files = Vec::new();
@@ -141,6 +173,13 @@ pub fn scan(options: &ScanOptions) -> Result<Vec<ScannedFile>, ScanError> {
             path: path.to_owned(),
         });
     }
+    if let Some(e) = bad_ignore_file
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        return Err(e);
+    }
     files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     check_collisions(&files)?;
     Ok(files)
@@ -171,6 +210,36 @@ fn check_symlink(root: &Path, link: &Path) -> Result<(), ScanError> {
             source: e,
         }),
     }
+}
+
+/// Refuses ignore files in `dir` that the walker could not read safely.
+fn check_ignore_files(dir: &Path) -> Result<(), ScanError> {
+    for name in IGNORE_FILES {
+        let path = dir.join(name);
+        let bad = |reason: String| ScanError::BadIgnoreFile {
+            path: path.clone(),
+            reason,
+        };
+        match std::fs::metadata(&path) {
+            // Absent, or a dangling link, which the walker skips as well.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(ScanError::Io {
+                    path: path.clone(),
+                    source: e,
+                });
+            }
+            Ok(m) if m.is_dir() => return Err(bad("is a directory".into())),
+            Ok(m) if !m.is_file() => {
+                return Err(bad(format!("is {}", describe(&m.file_type()))));
+            }
+            Ok(m) if m.len() > MAX_IGNORE_FILE => {
+                return Err(bad(format!("is {} bytes long", m.len())));
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn check_collisions(files: &[ScannedFile]) -> Result<(), ScanError> {

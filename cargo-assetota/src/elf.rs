@@ -43,11 +43,13 @@ impl<'a> ElfFile<'a> {
     }
 
     /// goblin parses headers lazily; make sure every section and segment with file
-    /// contents lies inside the file, so a truncated ELF is reported as such.
+    /// contents lies inside the file, so a truncated ELF is reported as such. Only
+    /// NOBITS sections are exempt: anything else (SHT_NULL too, which a hostile file
+    /// can flag SHF_ALLOC) may be copied into the flat image.
     fn check_bounds(&self, path: &Path) -> Result<()> {
         let len = self.bytes.len() as u64;
         for sh in &self.elf.section_headers {
-            if sh.sh_type == section_header::SHT_NOBITS || sh.sh_type == section_header::SHT_NULL {
+            if sh.sh_type == section_header::SHT_NOBITS {
                 continue;
             }
             if sh
@@ -138,10 +140,12 @@ impl<'a> ElfFile<'a> {
             && let Some(sh) = self.elf.section_headers.get(sym.st_shndx)
             && sh.sh_type != section_header::SHT_NOBITS
             && sym.st_value >= sh.sh_addr
+            && sym.st_value - sh.sh_addr < sh.sh_size
         {
+            // Inside the section, which check_bounds put inside the file.
             let offset = sh.sh_offset + (sym.st_value - sh.sh_addr);
             let section = self.elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("?");
-            let available = (sh.sh_offset + sh.sh_size).saturating_sub(offset) as usize;
+            let available = (sh.sh_offset + sh.sh_size - offset) as usize;
             return Ok(Located {
                 offset: offset as usize,
                 len: manifest_len(self.bytes, offset as usize, available),
@@ -163,7 +167,7 @@ impl<'a> ElfFile<'a> {
             .find(|ph| {
                 ph.p_type == PT_LOAD && ph.p_offset <= offset && offset < ph.p_offset + ph.p_filesz
             })
-            .map(|ph| ph.p_paddr + (offset - ph.p_offset))
+            .and_then(|ph| ph.p_paddr.checked_add(offset - ph.p_offset))
     }
 
     /// The flat binary `llvm-objcopy -O binary` writes: every allocated section
@@ -193,10 +197,12 @@ impl<'a> ElfFile<'a> {
                             let tls_segment = ph.p_type == goblin::elf::program_header::PT_TLS;
                             tls_section == tls_segment
                                 && ph.p_vaddr <= sh.sh_addr
-                                && ph.p_vaddr + ph.p_memsz >= sh.sh_addr + size_or_one
+                                && ph.p_vaddr.saturating_add(ph.p_memsz)
+                                    >= sh.sh_addr.saturating_add(size_or_one)
                         } else {
                             ph.p_offset <= sh.sh_offset
-                                && ph.p_offset + ph.p_filesz >= sh.sh_offset + size_or_one
+                                && ph.p_offset.saturating_add(ph.p_filesz)
+                                    >= sh.sh_offset.saturating_add(size_or_one)
                         }
                     })
                     .fold(
@@ -210,8 +216,11 @@ impl<'a> ElfFile<'a> {
                     continue;
                 }
                 let lma = match parent {
-                    Some(ph) => sh.sh_offset - ph.p_offset + ph.p_paddr,
-                    None => sh.sh_addr,
+                    Some(ph) => (sh.sh_offset - ph.p_offset).checked_add(ph.p_paddr),
+                    None => Some(sh.sh_addr),
+                };
+                let Some(lma) = lma.filter(|lma| lma.checked_add(sh.sh_size).is_some()) else {
+                    return Err(beyond_address_space(path));
                 };
                 placed.push(Placed {
                     file_offset: sh.sh_offset,
@@ -225,6 +234,9 @@ impl<'a> ElfFile<'a> {
                 .iter()
                 .filter(|ph| ph.p_type == PT_LOAD && ph.p_filesz > 0)
             {
+                if ph.p_paddr.checked_add(ph.p_filesz).is_none() {
+                    return Err(beyond_address_space(path));
+                }
                 placed.push(Placed {
                     file_offset: ph.p_offset,
                     size: ph.p_filesz,
@@ -259,6 +271,13 @@ impl<'a> ElfFile<'a> {
             base_address: base,
             map,
         })
+    }
+}
+
+fn beyond_address_space(path: &Path) -> Error {
+    Error::BadElf {
+        path: path.to_owned(),
+        detail: "a loadable section ends beyond the end of the address space".into(),
     }
 }
 

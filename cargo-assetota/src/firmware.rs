@@ -120,9 +120,11 @@ pub fn locate_flat(path: &Path, bytes: &[u8]) -> Result<Located> {
     Err(Error::Unrecognized(path.to_owned()))
 }
 
-/// Decodes the manifest at `located` in `bytes`.
+/// Decodes the manifest at `located` in `bytes`, within `located.len` bytes: a
+/// manifest that runs past the end of its section is corrupt, not read beyond.
 pub fn decode<'a>(path: &Path, bytes: &'a [u8], located: &Located) -> Result<Manifest<'a>> {
-    let region = bytes.get(located.offset..).unwrap_or(&[]);
+    let end = located.offset.saturating_add(located.len).min(bytes.len());
+    let region = bytes.get(located.offset..end).unwrap_or(&[]);
     Manifest::parse(region).map_err(|source| match source {
         DecodeError::UnsupportedVersion(version) => Error::ManifestTooNew {
             path: path.to_owned(),

@@ -384,16 +384,6 @@ pub struct Contents {
 /// ratios deflate cannot reach, or data longer than declared). Nothing is
 /// written to disk; every entry is read through a size-limited reader.
 pub fn read(path: &Path) -> Result<Contents> {
-    let hostile = |entry: &str, reason: &str| Error::HostileBundle {
-        path: path.to_owned(),
-        entry: entry.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let bad = |reason: String| Error::BadBundle {
-        path: path.to_owned(),
-        reason,
-    };
-
     let file = std::fs::File::open(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
@@ -405,10 +395,12 @@ pub fn read(path: &Path) -> Result<Contents> {
             source,
         })?
         .len();
+    let too_big = || Error::BadBundle {
+        path: path.to_owned(),
+        reason: format!("it is more than the {MAX_TOTAL}-byte limit for a bundle"),
+    };
     if len > MAX_TOTAL {
-        return Err(bad(format!(
-            "it is {len} bytes, more than the {MAX_TOTAL}-byte limit for a bundle"
-        )));
+        return Err(too_big());
     }
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(MAX_TOTAL + 1)
@@ -417,9 +409,26 @@ pub fn read(path: &Path) -> Result<Contents> {
             path: path.to_owned(),
             source,
         })?;
+    if bytes.len() as u64 > MAX_TOTAL {
+        return Err(too_big());
+    }
+    read_bytes(path, &bytes)
+}
+
+/// [`read`] of a bundle already in memory; `path` only names it in errors.
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
+    let hostile = |entry: &str, reason: &str| Error::HostileBundle {
+        path: path.to_owned(),
+        entry: entry.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let bad = |reason: String| Error::BadBundle {
+        path: path.to_owned(),
+        reason,
+    };
 
     // Duplicates collapse in the zip crate's index: count the central directory.
-    let names = central_directory_names(&bytes)
+    let names = central_directory_names(bytes)
         .ok_or_else(|| bad("it is not a zip file (no end of central directory record)".into()))?;
     let mut seen = HashSet::new();
     for name in &names {
@@ -431,7 +440,7 @@ pub fn read(path: &Path) -> Result<Contents> {
         }
     }
 
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.as_slice()))
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| bad(format!("it is not a readable zip file: {e}")))?;
     if zip.has_duplicate_names() {
         return Err(hostile(

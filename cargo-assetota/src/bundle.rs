@@ -452,6 +452,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
     // Structure of every entry, before reading any data.
     let mut total: u64 = 0;
     let mut entries = Vec::new();
+    let mut spans = Vec::new();
     for index in 0..zip.len() {
         let f = zip
             .by_index_raw(index)
@@ -514,7 +515,28 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
                 ),
             ));
         }
+        // Where its local header and data are, for the overlap check below.
+        let start = f.header_start();
+        let end = f
+            .data_start()
+            .unwrap_or(start)
+            .saturating_add(f.compressed_size());
+        spans.push((start, end, name.clone()));
         entries.push((name, size));
+    }
+
+    // Entries whose data overlap (Fifield's "better zip bomb" reuses one
+    // compressed stream for many entries) or run past the central directory.
+    spans.sort();
+    let central_directory = zip.central_directory_start();
+    for (i, (_, end, name)) in spans.iter().enumerate() {
+        let next = spans.get(i + 1).map_or(central_directory, |s| s.0);
+        if *end > next {
+            return Err(hostile(
+                name,
+                "overlaps the next entry or the central directory (overlapping entries: a decompression bomb)",
+            ));
+        }
     }
 
     match entries.first() {
@@ -546,9 +568,14 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
     // Every entry must be listed, with the size manifest.json gives it.
     let mut listed: BTreeMap<&str, Option<u64>> = BTreeMap::new();
     listed.insert(MANIFEST_JSON, None);
-    listed.insert(&manifest.firmware.file, Some(manifest.firmware.size));
-    for a in &manifest.assets {
-        listed.insert(&a.file, Some(a.size));
+    let files = std::iter::once((&manifest.firmware.file, manifest.firmware.size))
+        .chain(manifest.assets.iter().map(|a| (&a.file, a.size)));
+    for (file, size) in files {
+        if listed.insert(file, Some(size)).is_some() {
+            return Err(bad(format!(
+                "`{MANIFEST_JSON}` lists the entry `{file}` more than once"
+            )));
+        }
     }
     for (name, _) in &entries {
         if !listed.contains_key(name.as_str()) {

@@ -296,18 +296,9 @@ pub fn write(path: &Path, manifest: &BundleManifest, mut entries: Vec<Entry<'_>>
         },
     );
 
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(write_err)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".assetota-bundle")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
     let time = timestamp();
-    {
-        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
+    write_atomically(path, |file| {
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
         for entry in &entries {
             let method = if deflate_pays(&entry.bytes) {
                 zip::CompressionMethod::Deflated
@@ -329,8 +320,56 @@ pub fn write(path: &Path, manifest: &BundleManifest, mut entries: Vec<Entry<'_>>
             zip.write_all(&entry.bytes).map_err(write_err)?;
         }
         let mut out = zip.finish().map_err(zip_err)?;
-        out.flush().map_err(write_err)?;
+        out.flush().map_err(write_err)
+    })
+}
+
+/// The prefix of the temporary files [`write_atomically`] writes `path`
+/// through: `.<file name>.tmp-` followed by six random characters, in the
+/// same directory. A process killed while writing (SIGKILL, power loss)
+/// leaves one behind; the next write of the same file removes it.
+pub fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.tmp-")
+}
+
+/// Writes `path` so that it holds either its previous contents or the new
+/// ones, never a mix, whatever happens meanwhile: `fill` writes into a
+/// temporary file in the same directory, which is flushed to disk, then
+/// renamed over `path`, and the directory flushed too.
+///
+/// Writers take an exclusive lock on the directory (`flock`, released by the
+/// kernel when a process dies), so concurrent builds of the same bundle wait
+/// for each other, and a temporary file found while holding the lock belongs to
+/// a writer that died: it is removed. Where the lock cannot be taken, nothing is
+/// removed.
+pub fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&std::fs::File) -> Result<()>,
+) -> Result<()> {
+    let write_err = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    catch_file_size_signal();
+    let lock = lock_dir(dir);
+    let prefix = temp_prefix(path);
+    if lock.is_some() {
+        remove_stale_temps(dir, &prefix);
     }
+    let tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempfile_in(dir)
+        .map_err(write_err)?;
+    fill(tmp.as_file())?;
     tmp.as_file().sync_all().map_err(write_err)?;
     #[cfg(unix)]
     {
@@ -338,7 +377,62 @@ pub fn write(path: &Path, manifest: &BundleManifest, mut entries: Vec<Entry<'_>>
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
     }
     tmp.persist(path).map_err(|e| write_err(e.error))?;
+    if let Some(dir) = &lock {
+        // The rename itself reaches the disk (best effort: not every file
+        // system syncs a directory).
+        let _ = dir.sync_all();
+    }
     Ok(())
+}
+
+/// An exclusive `flock` on a directory, held until the handle is dropped.
+fn lock_dir(dir: &Path) -> Option<std::fs::File> {
+    if !cfg!(unix) {
+        return None;
+    }
+    let handle = std::fs::File::open(dir).ok()?;
+    handle.lock().ok()?;
+    Some(handle)
+}
+
+/// Removes what killed writers of the same file left in `dir`.
+fn remove_stale_temps(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(prefix))
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Beyond a file-size limit (`ulimit -f`), a write raises SIGXFSZ, which kills
+/// the process by default and leaves a partial temporary file without a word.
+/// With a handler installed, the write fails with EFBIG instead and is reported
+/// like any other write error. A handler (unlike SIG_IGN) does not carry over
+/// to the programs this one runs.
+fn catch_file_size_signal() {
+    #[cfg(unix)]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        extern "C" fn ignore(_: libc::c_int) {}
+        ONCE.call_once(|| {
+            // SAFETY: installs an async-signal-safe handler that does nothing.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = ignore as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut action.sa_mask);
+                action.sa_flags = libc::SA_RESTART;
+                libc::sigaction(libc::SIGXFSZ, &action, std::ptr::null_mut());
+            }
+        });
+    }
 }
 
 /// Deflate an entry only when that saves at least 1/16 of it (already-compressed

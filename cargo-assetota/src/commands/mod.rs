@@ -10,7 +10,7 @@ mod size;
 mod verify;
 pub mod watch;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assetota_core::config::PLATFORM_ENV;
 
@@ -67,26 +67,13 @@ fn builtin_platform(name: &str) -> Result<assetota_core::Platform> {
     })
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// (see [`crate::bundle::write_atomically`]).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let write_err = |source| Error::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".assetota")
-        .tempfile_in(&dir)
-        .map_err(write_err)?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(write_err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
+    crate::bundle::write_atomically(path, |mut file| {
+        std::io::Write::write_all(&mut file, bytes).map_err(|source| Error::Write {
+            path: path.to_owned(),
+            source,
+        })
+    })
 }

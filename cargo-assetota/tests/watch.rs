@@ -146,6 +146,13 @@ fn plain(line: &str) -> String {
 
 impl Watch {
     fn start(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Watch {
+        let mut watch = Watch::spawn(dir, args, envs);
+        // Ready once it says so (after the first scan and the watches).
+        watch.expect_err("Watching", LONG);
+        watch
+    }
+
+    fn spawn(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Watch {
         let mut command = Command::new(bin());
         command.arg("watch");
         if !args.contains(&"--debounce") {
@@ -182,7 +189,7 @@ impl Watch {
                 }
             });
         }
-        let mut watch = Watch {
+        Watch {
             child,
             lines: rx,
             out: Vec::new(),
@@ -190,10 +197,7 @@ impl Watch {
             out_pos: 0,
             err_pos: 0,
             log: Vec::new(),
-        };
-        // Ready once it says so (after the first scan and the watches).
-        watch.expect_err("Watching", LONG);
-        watch
+        }
     }
 
     /// Reads one more line from either stream, until `deadline`.
@@ -315,6 +319,11 @@ impl Watch {
     /// Sends `signal` and waits for the process to exit.
     #[track_caller]
     fn stop(mut self, signal: &str) -> ExitStatus {
+        self.stop_now(signal)
+    }
+
+    #[track_caller]
+    fn stop_now(&mut self, signal: &str) -> ExitStatus {
         self.signal(signal);
         let deadline = Instant::now() + LONG;
         loop {
@@ -772,6 +781,32 @@ fn sigint_and_sigterm_exit_cleanly() {
         let status = w.stop(signal);
         assert!(status.success(), "SIG{signal}: {status:?}");
     }
+}
+
+#[test]
+fn ctrl_c_during_a_long_first_scan_exits_promptly() {
+    // xz at level 9 on 24 MiB of noise takes many seconds.
+    let p = Project::new("watch_slow_scan", "codec = { kind = \"xz\", level = 9 }\n");
+    let noise: Vec<u8> = (0..24u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ (i >> 7) as u8)
+        .collect();
+    p.write("assets/noise.bin", &noise);
+    let mut w = Watch::spawn(p.path(), &[], &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = Instant::now();
+    let status = w.stop_now("INT");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(w.err.iter().any(|l| l.contains("Stopped")), "{:?}", w.log);
+    assert!(
+        w.out.is_empty(),
+        "no report from an interrupted scan: {:?}",
+        w.log
+    );
 }
 
 #[test]

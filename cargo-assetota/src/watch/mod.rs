@@ -19,6 +19,7 @@ pub mod report;
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,7 @@ use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer_opt};
 
 use crate::error::{Error, Result};
-use crate::shell::{GREEN, RED, Shell};
+use crate::shell::{BarProgress, GREEN, RED, Shell};
 use child::{BuildChild, BuildMsg};
 use paths::{Interest, Touch};
 
@@ -40,6 +41,11 @@ const PAIRING_WINDOW: Duration = Duration::from_millis(10);
 const MIN_MAX_WAIT: Duration = Duration::from_secs(2);
 /// How long a stopped build may take to exit before its group is killed.
 const STOP_GRACE: Duration = Duration::from_secs(3);
+/// A signal arrived.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+/// A build child runs (or is being stopped): the session must end it itself.
+static BUILDING: AtomicBool = AtomicBool::new(false);
+
 /// A file that vanished mid-scan means the tree is still changing: rescan
 /// after another quiet window, and report the error only if it persists.
 const VANISHED_RETRIES: u32 = 5;
@@ -198,6 +204,18 @@ pub fn run(packages: Vec<PackageSpec>, options: Options, shell: &mut Shell) -> R
     let stop = tx.clone();
     ctrlc::set_handler(move || {
         let _ = stop.send(Msg::Stop);
+        if !STOPPING.swap(true, Ordering::SeqCst) {
+            // The session answers at once unless it is deep in a long scan
+            // (a cold one of a large tree); nothing to clean up then.
+            std::thread::spawn(|| {
+                std::thread::sleep(STOP_GRACE);
+                while BUILDING.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                anstream::eprintln!("{GREEN}{:>12}{GREEN:#} watching (during a scan)", "Stopped");
+                std::process::exit(0);
+            });
+        }
     })
     .map_err(|e| Error::Watch(format!("cannot handle Ctrl-C: {e}")))?;
     let fs = tx.clone();
@@ -497,8 +515,13 @@ impl Session<'_> {
         };
         let started = Instant::now();
         let (hits, misses) = self.cache.stats();
-        let result =
-            assetota_core::analyze_cached(&config, &platform, &NoProgress, &mut self.cache);
+        let result = if self.packages[i].status == Status::New && self.packages[i].last.is_none() {
+            // The first scan may measure everything: a bar on a terminal.
+            let bar = BarProgress(self.shell.progress("Measuring", 0));
+            assetota_core::analyze_cached(&config, &platform, &bar, &mut self.cache)
+        } else {
+            assetota_core::analyze_cached(&config, &platform, &NoProgress, &mut self.cache)
+        };
         let (hits2, misses2) = self.cache.stats();
         self.shell.verbose(
             "Rescanned",
@@ -633,10 +656,14 @@ impl Session<'_> {
         self.shell.flush();
         let tx = self.tx.clone();
         let started = Instant::now();
+        // Set until the child is reaped; left set when it is being stopped,
+        // as the session ends then anyway.
+        BUILDING.store(true, Ordering::SeqCst);
         let mut child =
             match BuildChild::spawn(&program, &args, move |m| tx.send(Msg::Build(m)).is_ok()) {
                 Ok(child) => child,
                 Err(e) => {
+                    BUILDING.store(false, Ordering::SeqCst);
                     self.shell.error(format_args!(
                         "cannot run `{}`: {e}; still watching",
                         program.display()
@@ -650,6 +677,7 @@ impl Session<'_> {
                 Ok(Msg::Build(BuildMsg::Line(line))) => bundles.extend(bundle_of(&line)),
                 Ok(Msg::Build(BuildMsg::Exited(status))) => {
                     child.mark_done();
+                    BUILDING.store(false, Ordering::SeqCst);
                     break status;
                 }
                 Ok(Msg::Fs(result)) => self.note_events(result),

@@ -264,10 +264,11 @@ fn main() {
             rescans.extend(rescan_ms);
         }
     }
-    let _ = Command::new("kill")
-        .arg("-INT")
-        .arg(child.id().to_string())
-        .status();
+    #[cfg(unix)]
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
     let status = child.wait().unwrap();
     assert!(status.success(), "watch exits cleanly: {status:?}");
 

@@ -1,6 +1,8 @@
 //! `cargo assetota watch`, driven for real: a `cargo-assetota watch` process
 //! on a temporary project, files changed under it, its output read line by
-//! line with timeouts, and the reports asserted.
+//! line with timeouts, and the reports asserted. Unix only: the tests stop
+//! it with signals.
+#![cfg(unix)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -308,12 +310,15 @@ impl Watch {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let signal = match name {
+            "INT" => libc::SIGINT,
+            "TERM" => libc::SIGTERM,
+            "HUP" => libc::SIGHUP,
+            other => panic!("no SIG{other} here"),
+        };
+        // SAFETY: kill(2) on our own child's pid.
+        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        assert_eq!(rc, 0, "kill -{name}");
     }
 
     /// Sends `signal` and waits for the process to exit.

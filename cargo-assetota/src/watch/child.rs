@@ -16,6 +16,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 pub enum BuildMsg {
     /// A line of its stdout (JSON messages).
     Line(String),
+    /// Its stdout is closed: every line was sent.
+    Eof,
     /// It exited (or could not be waited for).
     Exited(std::io::Result<ExitStatus>),
 }
@@ -139,9 +141,10 @@ impl BuildChild {
                 for line in BufReader::new(stdout).lines() {
                     let Ok(line) = line else { break };
                     if !lines(BuildMsg::Line(line)) {
-                        break;
+                        return;
                     }
                 }
+                lines(BuildMsg::Eof);
             })?;
         std::thread::Builder::new()
             .name("watch build wait".into())

@@ -672,17 +672,32 @@ impl Session<'_> {
                 }
             };
         let mut bundles = Vec::new();
+        // Both its exit and the end of its stdout (the last lines may come
+        // after the exit); a grandchild that kept the pipe open is not waited
+        // for long.
+        let (mut exited, mut eof) = (None, false);
         let status = loop {
-            match self.rx.recv() {
+            if exited.is_some() && eof {
+                break exited.take().expect("checked");
+            }
+            let msg = match &exited {
+                None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(_) => self.rx.recv_timeout(Duration::from_secs(2)),
+            };
+            match msg {
                 Ok(Msg::Build(BuildMsg::Line(line))) => bundles.extend(bundle_of(&line)),
+                Ok(Msg::Build(BuildMsg::Eof)) => eof = true,
                 Ok(Msg::Build(BuildMsg::Exited(status))) => {
                     child.mark_done();
                     BUILDING.store(false, Ordering::SeqCst);
-                    break status;
+                    exited = Some(status);
                 }
                 Ok(Msg::Fs(result)) => self.note_events(result),
-                Ok(Msg::Stop) | Err(_) => {
-                    self.stop_build(child);
+                Err(RecvTimeoutError::Timeout) => eof = true,
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    if exited.is_none() {
+                        self.stop_build(child);
+                    }
                     return Flow::Stop;
                 }
             }

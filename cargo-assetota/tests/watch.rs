@@ -287,7 +287,14 @@ impl Watch {
         loop {
             match self.next_of(Stream::Out, deadline) {
                 Some(line) => {
-                    let done = plain(&line).starts_with("budget:");
+                    let text = plain(&line);
+                    let text = match text.strip_prefix('[') {
+                        Some(rest) => rest
+                            .split_once("] ")
+                            .map_or(text.clone(), |(_, r)| r.to_owned()),
+                        None => text,
+                    };
+                    let done = text.starts_with("budget:");
                     lines.push(line);
                     if done {
                         return lines;
@@ -812,6 +819,65 @@ fn ctrl_c_during_a_long_first_scan_exits_promptly() {
         "no report from an interrupted scan: {:?}",
         w.log
     );
+}
+
+#[test]
+fn a_workspace_is_watched_package_by_package_with_its_shared_platforms() {
+    let t = tempfile::Builder::new()
+        .prefix("assetota-watch-ws")
+        .tempdir()
+        .unwrap();
+    let write = |rel: &str, data: &str| {
+        let path = t.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    };
+    let shared = "[workspace]\nmembers = [\"fw-a\", \"fw-b\"]\nresolver = \"3\"\n\n\
+        [workspace.metadata.assetota.platforms.shared]\ntotal = \"64 KiB\"\nblock-size = 4096\nper-block-overhead = 0\ncodec = \"none\"\n";
+    write("Cargo.toml", shared);
+    for (name, platform) in [("fw-a", "platform = \"shared\"\n"), ("fw-b", "")] {
+        write(
+            &format!("{name}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[package.metadata.assetota]\ndir = \"assets\"\n{platform}"
+            ),
+        );
+        write(&format!("{name}/src/main.rs"), "fn main() {}\n");
+        write(&format!("{name}/assets/one.bin"), "1");
+    }
+    let mut w = Watch::start(t.path(), &[], &[]);
+    let mut firsts = [w.report(), w.report()];
+    firsts.sort();
+    assert!(
+        firsts[0][0].starts_with("[fw-a] watching `fw-a`: 1 asset in "),
+        "{firsts:?}"
+    );
+    assert!(
+        firsts[1][0].starts_with("[fw-b] watching `fw-b`: 1 asset in "),
+        "{firsts:?}"
+    );
+
+    write("fw-b/assets/two.bin", "2");
+    let report = w.report();
+    assert_eq!(report[0], "[fw-b] change: 1 added", "{report:?}");
+    assert!(
+        report[1].starts_with("[fw-b]   added    two.bin  "),
+        "{report:?}"
+    );
+
+    // The workspace's platform definition is an input of fw-a's config.
+    write("Cargo.toml", &shared.replace("64 KiB", "8 KiB"));
+    let report = w.report();
+    assert_eq!(
+        report[0], "[fw-a] config: platform `shared`, none; no asset changed",
+        "{report:?}"
+    );
+    assert_eq!(
+        report.last().unwrap(),
+        "[fw-a] budget: 1 asset takes 4,096 B of 8,192 B on `shared` (50%)"
+    );
+    w.quiet(QUIET);
+    assert!(w.stop("INT").success());
 }
 
 #[test]

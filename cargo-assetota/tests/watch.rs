@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 /// Generous: CI machines are small and busy.
 const LONG: Duration = Duration::from_secs(30);
 /// The debounce the tests run with, and how long "nothing happens" is watched.
-const DEBOUNCE_MS: &str = "300";
-const QUIET: Duration = Duration::from_millis(1500);
+const DEBOUNCE_MS: &str = "500";
+const QUIET: Duration = Duration::from_millis(2000);
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_cargo-assetota")
@@ -548,7 +548,7 @@ fn a_git_checkout_of_500_files_is_one_report() {
         git(p.path(), &["commit", "-q", "-a", "-m", "two"]);
         git(p.path(), &["checkout", "-q", "one"]);
     }
-    let mut w = p.watch(&["--debounce", "600"]);
+    let mut w = p.watch(&["--debounce", "1000"]);
     let first = w.report();
     assert!(first[0].contains(": 500 assets in "), "{first:?}");
 

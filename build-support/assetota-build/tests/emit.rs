@@ -27,8 +27,9 @@ fn writes_the_manifest_and_asks_cargo_to_rerun_on_every_input() {
         t.path(),
         "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"argon\"\n",
     );
-    fs::create_dir_all(t.path().join("assets/sub")).unwrap();
-    fs::write(t.path().join("assets/sub/cat.txt"), "hello\n").unwrap();
+    // Particle platforms store assets flat, so no sub-directory here.
+    fs::create_dir_all(t.path().join("assets")).unwrap();
+    fs::write(t.path().join("assets/cat.txt"), "hello\n").unwrap();
     let (result, text) = run(t.path(), Builder::new(t.path(), out_dir.path()));
     let outcome = result.unwrap();
     let expected = format!(
@@ -40,16 +41,16 @@ fn writes_the_manifest_and_asks_cargo_to_rerun_on_every_input() {
     let bytes = fs::read(out_dir.path().join("assetota.manifest")).unwrap();
     let manifest = assetota::Manifest::parse(&bytes).unwrap();
     assert_eq!(manifest.platform(), Some("argon"));
-    let asset = manifest.get("sub/cat.txt").unwrap();
-    // research §2.3: sha256("hello\n"), an 8-byte deflate payload, and a
-    // Particle module of 124 + 11 (name) + 8 = 143 bytes.
+    let asset = manifest.get("cat.txt").unwrap();
+    // research §2.3, Particle's worked example: sha256("hello\n"), an 8-byte
+    // deflate payload, and a 139-byte module for the name `cat.txt`.
     assert_eq!(
         asset.sha256_hex().to_string(),
         "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
     );
     assert_eq!(
         (asset.size(), asset.compressed_size(), asset.stored_size()),
-        (6, 8, 143)
+        (6, 8, 139)
     );
     assert_eq!(outcome.budget.assets[0].storage_size, 4096);
     assert!(

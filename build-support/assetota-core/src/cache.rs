@@ -165,9 +165,10 @@ impl Cache {
         (self.hits, self.misses)
     }
 
-    /// Writes the cache atomically (temporary file, then rename), keeping only
-    /// `keep` paths (the files of the latest scan) so it does not grow forever,
-    /// and only settled entries; not again when nothing was inserted and
+    /// Writes the cache atomically (temporary file, then rename), with the
+    /// settled entries of `keep` (the files of the latest scan) and of other
+    /// files that still exist — packages sharing a target dir keep each
+    /// other's entries, while deleted files drop out; not again when nothing was inserted and
     /// `keep` is the same as last time. Errors are ignored: a cache that
     /// cannot be written is only slower.
     pub fn save(&self, keep: &[PathBuf]) {
@@ -185,7 +186,7 @@ impl Cache {
         let mut lines: Vec<String> = self
             .entries
             .iter()
-            .filter(|((_, p), e)| keep.contains(p) && e.settled())
+            .filter(|((_, p), e)| e.settled() && (keep.contains(p) || p.is_file()))
             .filter_map(|((codec, p), e)| {
                 let p = p.to_str().filter(|s| !s.contains(['\n', '\r']))?;
                 let sha: String = e.sha256.iter().map(|b| format!("{b:02x}")).collect();

@@ -97,7 +97,11 @@ fn is_windows_reserved(part: &str) -> bool {
         && (rest[0].is_ascii_digit() || matches!(rest[0], '¹' | '²' | '³'))
 }
 
-/// Whether a file name is operating-system clutter that is never an asset.
+/// Whether a file name is operating-system or editor clutter that is never
+/// an asset: Finder and Explorer metadata, and the backups (`name~`) and
+/// autosaves (`#name#`) that Emacs and Vim leave beside the file. (Hidden
+/// files, such as Vim's `.name.swp` and Emacs's `.#name` locks, are skipped
+/// as hidden.)
 pub fn is_os_junk(file_name: &str) -> bool {
     const JUNK: [&str; 5] = [
         ".DS_Store",
@@ -106,7 +110,9 @@ pub fn is_os_junk(file_name: &str) -> bool {
         "__MACOSX",
         "ehthumbs.db",
     ];
-    JUNK.iter().any(|j| j.eq_ignore_ascii_case(file_name))
+    let editor_backup = file_name.len() > 1 && file_name.ends_with('~');
+    let autosave = file_name.len() > 2 && file_name.starts_with('#') && file_name.ends_with('#');
+    editor_backup || autosave || JUNK.iter().any(|j| j.eq_ignore_ascii_case(file_name))
 }
 
 #[cfg(test)]
@@ -190,5 +196,9 @@ mod tests {
         assert!(is_os_junk("thumbs.db"));
         assert!(is_os_junk("__MACOSX"));
         assert!(!is_os_junk("logo.png"));
+        assert!(is_os_junk("logo.png~"));
+        assert!(is_os_junk("#notes.txt#"));
+        assert!(!is_os_junk("~"));
+        assert!(!is_os_junk("#1.png"));
     }
 }

@@ -72,6 +72,15 @@ cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build
 step "MSRV $MSRV_CLI: cargo-assetota"
 cargo "+$MSRV_CLI" check --quiet -p cargo-assetota
 
+step "build-support without the xz feature"
+cargo test --quiet -p assetota-core --no-default-features
+cargo clippy --quiet -p assetota-build --no-default-features --all-targets -- -D warnings
+
+# The benchmark itself takes minutes and needs an idle machine (docs/benchmarks.md);
+# this only checks that it still runs end to end, on small corpora, in debug.
+step "benchmark smoke run (assetota-bench --quick, debug build: timings meaningless)"
+cargo run --quiet -p assetota-bench -- --quick >/dev/null
+
 if [ "$FUZZ_SECONDS" != 0 ]; then
     for target in $(cd fuzz && cargo +nightly fuzz list); do
         step "fuzz $target for ${FUZZ_SECONDS}s"

@@ -216,15 +216,15 @@ mod tests {
             "Thumbs.db",
             "__MACOSX/x.png",
             ".hidden/a.bin",
+            "logo.png~",
+            "#notes.txt#",
         ] {
             assert!(!can_affect_scan(Path::new(p)), "{p}");
         }
         for p in [
             "logo.png",
             "img/logo.png",
-            "logo.png~",
             "4913",
-            "#notes.txt#",
             ".gitignore",
             "img/.assetotaignore",
             "a.tmp",

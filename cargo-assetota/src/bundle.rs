@@ -254,20 +254,28 @@ pub struct Entry<'a> {
     pub bytes: std::borrow::Cow<'a, [u8]>,
 }
 
-/// Reads an asset for the bundle, checking it is still what was measured.
-pub fn read_asset(path: &Path, name: &str, size: u64, sha256: &str) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+/// Reads an asset for the bundle, checking it is still what was measured: an
+/// asset changed or removed since then makes the build of `bin` stale.
+pub fn read_asset(path: &Path, name: &str, size: u64, sha256: &str, bin: &str) -> Result<Vec<u8>> {
+    let stale = |what: &str| Error::Stale {
+        bin: bin.to_owned(),
+        dir: path.parent().unwrap_or(Path::new(".")).to_owned(),
+        changes: vec![format!(
+            "`{name}` {what} while the bundle was being written"
+        )],
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(stale("was removed")),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
     if bytes.len() as u64 != size || sha256_hex(&bytes) != sha256 {
-        return Err(Error::Stale {
-            bin: name.to_owned(),
-            dir: path.parent().unwrap_or(Path::new(".")).to_owned(),
-            changes: vec![format!(
-                "`{name}` changed while the bundle was being written"
-            )],
-        });
+        return Err(stale("changed"));
     }
     Ok(bytes)
 }

@@ -114,7 +114,16 @@ pub fn write(job: Job<'_>) -> Result<Written> {
 
     let mut entries = vec![];
     for (asset, json) in budget.assets.iter().zip(&bundle_manifest.assets) {
-        let bytes = bundle::read_asset(&asset.measured.path, &json.name, json.size, &json.sha256)?;
+        let bytes = bundle::read_asset(
+            &asset.measured.path,
+            &json.name,
+            json.size,
+            &json.sha256,
+            bundle_manifest
+                .bin
+                .as_deref()
+                .unwrap_or(&bundle_manifest.package.name),
+        )?;
         entries.push(Entry {
             name: json.file.clone(),
             bytes: bytes.into(),

@@ -521,7 +521,7 @@ pub fn read(path: &Path) -> Result<Contents> {
 pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
     let hostile = |entry: &str, reason: &str| Error::HostileBundle {
         path: path.to_owned(),
-        entry: entry.to_owned(),
+        entry: printable(entry),
         reason: reason.to_owned(),
     };
     let bad = |reason: String| Error::BadBundle {
@@ -666,6 +666,21 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
     }
     let manifest: BundleManifest =
         serde_json::from_value(value).map_err(|e| bad(format!("`{MANIFEST_JSON}`: {e}")))?;
+    // Names that reports print must be as safe as entry names.
+    let listed_names = std::iter::once(manifest.firmware.file.as_str()).chain(
+        manifest
+            .assets
+            .iter()
+            .flat_map(|a| [a.name.as_str(), a.file.as_str()]),
+    );
+    for name in listed_names {
+        if let Err(reason) = check_name(name) {
+            return Err(bad(format!(
+                "`{MANIFEST_JSON}` lists `{}`, which {reason}",
+                printable(name)
+            )));
+        }
+    }
 
     // Every entry must be listed, with the size manifest.json gives it.
     let mut listed: BTreeMap<&str, Option<u64>> = BTreeMap::new();
@@ -734,6 +749,20 @@ fn read_limited(
         ));
     }
     Ok(out)
+}
+
+/// `name` with control characters and bidirectional overrides escaped, so
+/// an error message cannot rewrite the terminal it is printed on.
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Rejects names that are unsafe anywhere: absolute, drive-relative, with `..`

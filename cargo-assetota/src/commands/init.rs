@@ -280,7 +280,10 @@ const CORTEX_M: &[(&str, &str)] = &[
         "src/main.rs",
         include_str!("../../../templates/cortex-m/src/main.rs"),
     ),
-    ("memory.x", include_str!("../../../templates/cortex-m/memory.x")),
+    (
+        "memory.x",
+        include_str!("../../../templates/cortex-m/memory.x"),
+    ),
     (
         ".cargo/config.toml",
         include_str!("../../../templates/cortex-m/.cargo/config.toml"),

@@ -311,7 +311,8 @@ fn inspect_and_verify_check_the_hashes() {
     assert_eq!(assetota(&["verify", "bundled.bin"], dir.path()).code, 0);
 
     // Tampered bundles, rewritten with the assets changed.
-    let rewrite = |name: &str, f: &dyn Fn(&mut Vec<(String, Vec<u8>)>)| {
+    type Entries = Vec<(String, Vec<u8>)>;
+    let rewrite = |name: &str, f: &dyn Fn(&mut Entries)| {
         let mut e = entries(&dir.path().join("good.zip"));
         f(&mut e);
         let app = e.remove(0);

@@ -26,7 +26,7 @@ mod proc;
 
 use assetota_core::codec::{Codec, CountingSink, PARTICLE_DEFLATE};
 use corpus::{Corpus, CorpusSpec, Kind};
-use proc::{Out, Run, median, run, secs};
+use proc::{Out, Run, median, run, run_rss, secs};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -590,7 +590,7 @@ fn cold_size(
     let mut size_runs = Vec::new();
     for _ in 0..runs {
         clear_cache(corpus)?;
-        size_runs.push(run(&mut size_cmd(tool, corpus), Out::Capture)?.ok("cargo-assetota size")?);
+        size_runs.push(run_rss(&size_cmd(tool, corpus), Out::Capture)?.ok("cargo-assetota size")?);
     }
     let json: Value = serde_json::from_slice(&size_runs[0].stdout)
         .map_err(|e| format!("size --json printed no JSON: {e}"))?;
@@ -609,13 +609,13 @@ fn cold_size(
     let total = corpus.spec.total();
     let mbps = |d: Duration| total as f64 / 1e6 / secs(d);
     report.detail(&format!(
-        "### Cold `size` on ({id})\n\n`cargo-assetota size --json`, measure cache removed before each run, files in the page cache; median of {runs}: **{:.3} s** ({:.1} MB/s), CPU {:.2} s (user+sys, {:.0} % of wall: {:.2} cores busy), peak RSS {} MiB; runs: {}.\n\n`gzip -6 -c FILES… > /dev/null` (one process, sequential): **{:.3} s** ({:.1} MB/s); runs: {}.\n",
+        "### Cold `size` on ({id})\n\n`cargo-assetota size --json`, measure cache removed before each run, files in the page cache; median of {runs}: **{:.3} s** ({:.1} MB/s), CPU {:.2} s (user+sys, {:.0} % of wall: {:.2} cores busy), peak RSS {}; runs: {}.\n\n`gzip -6 -c FILES… > /dev/null` (one process, sequential): **{:.3} s** ({:.1} MB/s); runs: {}.\n",
         secs(s.wall),
         mbps(s.wall),
         secs(s.cpu()),
         100.0 * secs(s.cpu()) / secs(s.wall),
         secs(s.cpu()) / secs(s.wall),
-        s.max_rss_kib / 1024,
+        rss_text(s.max_rss_kib),
         list(&size_runs),
         secs(g.wall),
         mbps(g.wall),
@@ -684,12 +684,11 @@ fn warm_size(tool: &Path, corpus: &Corpus, runs: usize, report: &mut Report) -> 
     let m = median(&meta);
     let ms = |d: Duration| secs(d) * 1000.0;
     report.detail(&format!(
-        "### Warm `size` on ({id})\n\nFirst run (fills the cache): {:.2} s; cache file {}. Then, nothing changed, median of {runs}: **{:.1} ms** (CPU {:.1} ms, peak RSS {} MiB); runs: {}. Of that, `cargo metadata --no-deps` alone takes {:.1} ms (median of {runs}).\n",
+        "### Warm `size` on ({id})\n\nFirst run (fills the cache): {:.2} s; cache file {}. Then, nothing changed, median of {runs}: **{:.1} ms** (CPU {:.1} ms); runs: {}. Of that, `cargo metadata --no-deps` alone takes {:.1} ms (median of {runs}).\n",
         secs(fill.wall),
         if cached { "written" } else { "**not written** (size does not use the cache)" },
         ms(w.wall),
         ms(w.cpu()),
-        w.max_rss_kib / 1024,
         list(&warm),
         ms(m.wall),
     ));
@@ -717,28 +716,57 @@ fn peak_rss(tool: &Path, corpus: &Corpus, runs: usize, report: &mut Report) -> R
     let mut all = Vec::new();
     for _ in 0..runs {
         clear_cache(corpus)?;
-        all.push(run(&mut size_cmd(tool, corpus), Out::Null)?.ok("cargo-assetota size")?);
+        all.push(run_rss(&size_cmd(tool, corpus), Out::Null)?.ok("cargo-assetota size")?);
     }
-    let rss = all.iter().map(|r| r.max_rss_kib).max().unwrap_or(0);
+    let rss = all.iter().filter_map(|r| r.max_rss_kib).max();
+    clear_cache(corpus)?;
+    let own = own_peak_rss(&mut size_cmd(tool, corpus))?;
     let r = median(&all);
     report.detail(&format!(
-        "### Peak RSS on ({id})\n\nCold `size` on one {} asset ({runs} run(s), wait4 `ru_maxrss`): **{:.1} MiB** peak; {:.2} s ({:.1} MB/s, one file is one thread).\n",
+        "### Peak RSS on ({id})\n\nCold `size` on one {} asset ({runs} run(s), GNU time `%M`, which counts the largest of the process and the children it waited for, here `cargo metadata`): **{}** peak. The `cargo-assetota` process alone (its `VmHWM`, sampled every 10 ms): {}. {:.2} s ({:.1} MB/s: one file is one thread).\n",
         mib(corpus.spec.total()),
-        rss as f64 / 1024.0,
+        rss_text(rss),
+        rss_text(own),
         secs(r.wall),
         corpus.spec.total() as f64 / 1e6 / secs(r.wall)
     ));
     report.row(
         &format!("peak RSS of `size` on ({id})"),
-        format!("{:.1} MiB", rss as f64 / 1024.0),
+        rss_text(rss),
         "< 64 MiB",
-        Some(rss < 64 * 1024),
+        rss.map(|r| r < 64 * 1024),
     );
     report.set(
         &format!("rss_{id}"),
-        json!({"max_rss_kib": rss, "wall_s": secs(r.wall)}),
+        json!({"max_rss_kib": rss, "own_vmhwm_kib": own, "wall_s": secs(r.wall)}),
     );
     Ok(())
+}
+
+/// The peak RSS of the process itself (not its children): its `VmHWM`,
+/// read from /proc until it exits.
+fn own_peak_rss(cmd: &mut Command) -> Res<Option<u64>> {
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    loop {
+        if let Some(kib) = std::fs::read_to_string(&status).ok().and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        }) {
+            peak = peak.max(Some(kib));
+        }
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            return Ok(peak);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn oracle_dir(root: &Path) -> PathBuf {
@@ -905,6 +933,13 @@ fn bundle_vs_particle(
     for _ in 0..runs.max(10) {
         o_runs.push(run(&mut ours(), Out::Capture)?.ok("cargo-assetota bundle")?);
     }
+    // Peak RSS once each, through GNU time (not in the timed runs).
+    let p_rss = run_rss(&particle(), Out::Capture)?
+        .ok("particle bundle")?
+        .max_rss_kib;
+    let o_rss = run_rss(&ours(), Out::Capture)?
+        .ok("cargo-assetota bundle")?
+        .max_rss_kib;
     // Both zips must hold the same app and assets for the comparison to be fair.
     let unpacked = oracle(
         root,
@@ -919,16 +954,16 @@ fn bundle_vs_particle(
     let ratio = secs(p.wall) / secs(o.wall);
     let ms = |d: Duration| secs(d) * 1000.0;
     report.detail(&format!(
-        "### Bundling ({id})\n\nA synthetic p2 application (binary-version-reader's `createFirmwareBinary`) and the 40 assets of ({id}), end to end including process start. `particle bundle` (particle-cli 3.43.1, node {}), median of {runs}: **{:.0} ms** (CPU {:.0} ms, RSS {} MiB); runs: {}. `cargo-assetota bundle`, median of {}: **{:.1} ms** (CPU {:.1} ms, RSS {} MiB); runs: {}. BVR's `unpackApplicationAndAssetBundle` reads {} from both zips.\n",
+        "### Bundling ({id})\n\nA synthetic p2 application (binary-version-reader's `createFirmwareBinary`) and the 40 assets of ({id}), end to end including process start. `particle bundle` (particle-cli 3.43.1, node {}), median of {runs}: **{:.0} ms** (CPU {:.0} ms, peak RSS {}); runs: {}. `cargo-assetota bundle`, median of {}: **{:.1} ms** (CPU {:.1} ms, peak RSS {}); runs: {}. BVR's `unpackApplicationAndAssetBundle` reads {} from both zips.\n",
         Command::new("node").arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default(),
         ms(p.wall),
         ms(p.cpu()),
-        p.max_rss_kib / 1024,
+        rss_text(p_rss),
         list(&p_runs),
         o_runs.len(),
         ms(o.wall),
         ms(o.cpu()),
-        o.max_rss_kib / 1024,
+        rss_text(o_rss),
         list(&o_runs),
         if same { "the same application and assets" } else { "**different contents**" }
     ));
@@ -1536,6 +1571,13 @@ fn list(runs: &[Run]) -> String {
         .map(|r| human(r.wall))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn rss_text(kib: Option<u64>) -> String {
+    kib.map_or_else(
+        || "n/a (install GNU time, Debian package `time`)".to_owned(),
+        |k| format!("{:.1} MiB", k as f64 / 1024.0),
+    )
 }
 
 fn human(d: Duration) -> String {

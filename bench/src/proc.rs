@@ -1,7 +1,12 @@
-//! Running a command and measuring it: wall time, CPU time and peak RSS come
-//! from `wait4(2)`, the same numbers GNU time prints.
+//! Running a command and measuring it: wall time and CPU time come from
+//! `wait4(2)`. Peak RSS comes from GNU time (`/usr/bin/time -f %M`) in
+//! [`run_rss`]: `wait4`'s `ru_maxrss` is useless here, because Linux records
+//! the RSS of the address space a child execs from, and a child spawned with
+//! vfork (what `posix_spawn` does) execs from its parent's: the benchmark's
+//! own RSS (a corpus in memory) would show up as the child's peak.
 
 use std::io::Read;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,9 +16,9 @@ pub struct Run {
     pub wall: Duration,
     pub user: Duration,
     pub sys: Duration,
-    /// Peak resident set size of the child (the largest of its waited-for
-    /// descendants on Linux), in KiB.
-    pub max_rss_kib: u64,
+    /// Peak resident set size of the child in KiB, from GNU time; `None`
+    /// from [`run`], or when `/usr/bin/time` is not installed.
+    pub max_rss_kib: Option<u64>,
     pub code: i32,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
@@ -104,11 +109,53 @@ pub fn run(cmd: &mut Command, out: Out) -> Result<Run, String> {
         wall,
         user: tv(usage.ru_utime),
         sys: tv(usage.ru_stime),
-        max_rss_kib: usage.ru_maxrss as u64,
+        max_rss_kib: None,
         code,
         stdout,
         stderr,
     })
+}
+
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// [`run`] through `/usr/bin/time -f %M` for the peak RSS (Debian package
+/// `time`); without it, the same as [`run`]. Wall and CPU time then include
+/// GNU time's own start (about a millisecond): use [`run`] for short timings.
+pub fn run_rss(cmd: &Command, out: Out) -> Result<Run, String> {
+    if !Path::new(GNU_TIME).is_file() {
+        let mut copy = rebuild(cmd, Command::new(cmd.get_program()));
+        copy.args(cmd.get_args());
+        return run(&mut copy, out);
+    }
+    let rss_file = std::env::temp_dir().join(format!("assetota-bench-rss-{}", std::process::id()));
+    let mut timed = rebuild(cmd, Command::new(GNU_TIME));
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    let mut r = run(&mut timed, out)?;
+    r.max_rss_kib = std::fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|t| t.lines().last()?.trim().parse().ok());
+    let _ = std::fs::remove_file(&rss_file);
+    Ok(r)
+}
+
+/// A new command with `cmd`'s environment and working directory.
+fn rebuild(cmd: &Command, mut new: Command) -> Command {
+    if let Some(dir) = cmd.get_current_dir() {
+        new.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => new.env(k, v),
+            None => new.env_remove(k),
+        };
+    }
+    new
 }
 
 /// Median of the wall times (the middle run; the lower middle for an even

@@ -187,6 +187,85 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Assets read whole when they total at most this much: each is then hashed
+/// and deflated from memory once, and its stream is the zip entry too.
+const KEEP_TOTAL: u64 = 64 << 20;
+
+/// An asset's bytes and deflate stream (zip level), kept from measuring.
+struct Kept {
+    raw: Vec<u8>,
+    stream: Vec<u8>,
+    crc32: u32,
+}
+
+/// [`assetota_core::measure::measure_all`], keeping each asset's bytes and
+/// deflate stream when the budget's codec is the zip's (Particle's deflate)
+/// and the assets are small enough in all, so bundling compresses nothing
+/// twice. Larger trees are streamed and not kept (they are far over any
+/// Particle budget anyway).
+fn measure_keeping(
+    files: &[assetota_core::ScannedFile],
+    codec: assetota_core::Codec,
+    progress: &dyn assetota_core::Progress,
+) -> std::result::Result<Vec<(Measured, Option<Kept>)>, assetota_core::MeasureError> {
+    use assetota_core::MeasureError;
+    use std::io::Write;
+    let zip_codec = assetota_core::Codec::Deflate {
+        level: pzip::LEVEL as u32,
+        window_bits: 15,
+    };
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(&f.path).map_or(u64::MAX, |m| m.len()))
+        .fold(0, u64::saturating_add);
+    if codec != zip_codec || total > KEEP_TOTAL {
+        let measured = assetota_core::measure::measure_all(files, codec, progress)?;
+        return Ok(measured.into_iter().map(|m| (m, None)).collect());
+    }
+    progress.start(files.len(), total);
+    let results = pzip::parallel_map(files, |f| {
+        let raw = std::fs::read(&f.path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => MeasureError::Vanished {
+                name: f.name.clone(),
+                path: f.path.clone(),
+            },
+            _ => MeasureError::Read {
+                name: f.name.clone(),
+                path: f.path.clone(),
+                source,
+            },
+        })?;
+        let encode_error = |source| MeasureError::Encode {
+            name: f.name.clone(),
+            codec,
+            source,
+        };
+        let mut encoder = codec
+            .encoder(Vec::with_capacity(raw.len() / 2 + 64))
+            .map_err(encode_error)?;
+        encoder.write_all(&raw).map_err(encode_error)?;
+        let stream = encoder.finish().map_err(encode_error)?;
+        let mut crc = flate2::Crc::new();
+        crc.update(&raw);
+        progress.advance(&f.name, raw.len() as u64);
+        let measured = Measured {
+            name: f.name.clone(),
+            path: f.path.clone(),
+            size: raw.len() as u64,
+            sha256: Sha256::digest(&raw).into(),
+            compressed_size: stream.len() as u64,
+        };
+        let kept = Kept {
+            raw,
+            stream,
+            crc32: crc.sum(),
+        };
+        Ok((measured, Some(kept)))
+    });
+    progress.finish();
+    results.into_iter().collect()
+}
+
 /// `cargo assetota bundle APP.bin --assets DIR [-o OUT.zip] [--modules DIR]`
 /// for a Particle application; `None` when the firmware is an ELF (the
 /// command's own path), after refusing `--modules` for it.
@@ -258,7 +337,13 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
         inputs: Vec::new(),
     };
     let bar = shell.progress("Measuring", 0);
-    let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
+    let files = assetota_core::scan(&config, &platform).map_err(assetota_core::Error::from)?;
+    let (measured, kept): (Vec<Measured>, Vec<Option<Kept>>) =
+        measure_keeping(&files, platform.codec, &BarProgress(bar))
+            .map_err(assetota_core::Error::from)?
+            .into_iter()
+            .unzip();
+    let budget = Budget::new(&platform, measured);
     let mut over = Vec::new();
     for f in budget.findings() {
         match f.verdict() {
@@ -274,10 +359,18 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
         });
     }
 
-    // The bytes that were measured, checked again as they are read.
+    // The bytes that were measured: kept in memory, or checked again as they
+    // are read.
     let mut raws = Vec::with_capacity(budget.assets.len());
-    for a in &budget.assets {
+    let mut streams = Vec::with_capacity(budget.assets.len());
+    for (a, kept) in budget.assets.iter().zip(kept) {
         let m = &a.measured;
+        if let Some(kept) = kept {
+            raws.push(kept.raw);
+            streams.push(Some((kept.stream, kept.crc32)));
+            continue;
+        }
+        streams.push(None);
         let raw = read(&m.path)?;
         if raw.len() as u64 != m.size || <[u8; 32]>::from(Sha256::digest(&raw)) != m.sha256 {
             return Err(Error::Stale {
@@ -328,13 +421,20 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
         }
     }
 
-    let assets: Vec<(&str, &[u8])> = budget
+    let assets: Vec<(&str, &[u8], Option<pzip::Deflated<'_>>)> = budget
         .assets
         .iter()
         .zip(&raws)
-        .map(|(a, raw)| (a.measured.name.as_str(), raw.as_slice()))
+        .zip(&streams)
+        .map(|((a, raw), stream)| {
+            let deflated = stream.as_ref().map(|(s, crc32)| pzip::Deflated {
+                stream: s,
+                crc32: *crc32,
+            });
+            (a.measured.name.as_str(), raw.as_slice(), deflated)
+        })
         .collect();
-    pzip::write(
+    pzip::write_reusing(
         &out,
         &app_name,
         &updated,

@@ -323,7 +323,7 @@ fn real_main(opts: &Options) -> Res<()> {
         }
     }
     if opts.wants("build") {
-        build_cost(&root, &scratch, if opts.quick { 1 } else { 2 }, &mut report)?;
+        build_cost(&root, &scratch, if opts.quick { 1 } else { 3 }, &mut report)?;
     }
 
     let mut md =
@@ -1363,11 +1363,11 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
             let _ = writeln!(text, "| {name} | {d:.2} | {:.0} % |", 100.0 * d / total);
         }
     }
-    let attribution = attribute_build(&base, root)?;
+    let attribution = attribute_build(&base, root, runs.min(2))?;
     if !attribution.is_empty() {
         let _ = writeln!(
             text,
-            "\nBy dependency: a package whose only build-dependencies are assetota-core's direct dependencies (same versions and features, so the same build-override profile as a build.rs helper), built clean with all of them and then without one group at a time; the saving is what removing that group would save the helper (one run each; CPU time is the steadier number when other work shares the cores):\n\n| build-dependencies | wall | saving | CPU | saving |\n|---|---|---|---|---|"
+            "\nBy dependency: a package whose only build-dependencies are assetota-core's direct dependencies (same versions and features, so the same build-override profile as a build.rs helper), built clean with all of them and then without one group at a time; the saving is what removing that group would save the helper (the faster of 2 runs each, 1 with `--quick`; CPU is user+sys of cargo and every compiler process it ran):\n\n| build-dependencies | wall | saving | CPU | saving |\n|---|---|---|---|---|"
         );
         let (all_wall, all_cpu) = (attribution[0].1, attribution[0].2);
         for (i, (label, wall, cpu)) in attribution.iter().enumerate() {
@@ -1455,7 +1455,7 @@ const CORE_DEPS: [(&str, &str); 10] = [
 ];
 
 /// (label, wall s, CPU s): all of [`CORE_DEPS`], then without each group.
-fn attribute_build(base: &Path, root: &Path) -> Res<Vec<(String, f64, f64)>> {
+fn attribute_build(base: &Path, root: &Path, runs: usize) -> Res<Vec<(String, f64, f64)>> {
     let groups: [(&str, &[&str]); 6] = [
         ("all of assetota-core's dependencies", &[]),
         ("without liblzma (the `xz` feature)", &["liblzma"]),
@@ -1504,7 +1504,10 @@ fn attribute_build(base: &Path, root: &Path) -> Res<Vec<(String, f64, f64)>> {
             "deps package",
             std::fs::write(dir.join("src/main.rs"), "fn main() {}\n"),
         )?;
-        let r = clean_build(&dir)?;
+        let all = (0..runs)
+            .map(|_| clean_build(&dir))
+            .collect::<Res<Vec<Run>>>()?;
+        let r = median(&all);
         out.push((label.to_owned(), secs(r.wall), secs(r.cpu())));
     }
     Ok(out)

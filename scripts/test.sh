@@ -18,7 +18,7 @@ step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
 # --- prerequisites -----------------------------------------------------------
 step "prerequisites"
 need_apt=()
-for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm qemu-system-riscv32:qemu-system-misc node:nodejs npm:npm; do
+for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm qemu-system-riscv32:qemu-system-misc node:nodejs npm:npm /usr/bin/time:time gzip:gzip; do
     command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 if ((${#need_apt[@]})); then
@@ -72,7 +72,7 @@ cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build
 step "MSRV $MSRV_CLI: cargo-assetota"
 cargo "+$MSRV_CLI" check --quiet -p cargo-assetota
 
-step "build-support without the xz feature"
+step "build-support without the xz feature (the helper's default)"
 cargo test --quiet -p assetota-core --no-default-features
 cargo clippy --quiet -p assetota-build --no-default-features --all-targets -- -D warnings
 

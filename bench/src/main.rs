@@ -14,7 +14,9 @@
 //! - `cargo-assetota bundle` against `particle bundle` (particle-cli 3.43.1)
 //!   on a synthetic Particle app;
 //! - the peak RSS of `size` on one 1 GiB asset;
-//! - the clean-build cost of the build.rs helper on examples/hello;
+//! - the clean-build cost of the build.rs helper on examples/hello and
+//!   examples/cortex-m;
+//! - the helper in a user's edit–build loop (dev profile) on corpus (b);
 //! - accuracy: stored sizes against bytes really produced (ours, Node's zlib,
 //!   binary-version-reader's asset modules) and against `gzip -6`.
 //!
@@ -22,6 +24,7 @@
 //! (and `.json`). Benchmarks are not tests: nothing here asserts a timing.
 
 mod corpus;
+mod edit_loop;
 mod proc;
 
 use assetota_core::codec::{Codec, CountingSink, PARTICLE_DEFLATE};
@@ -38,8 +41,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 8] = [
-    "prepare", "limit", "size", "warm", "accuracy", "bundle", "rss", "build",
+const SECTIONS: [&str; 9] = [
+    "prepare", "limit", "size", "warm", "accuracy", "bundle", "rss", "build", "editloop",
 ];
 
 struct Options {
@@ -52,7 +55,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: assetota-bench [--quick] [--only {}] [--runs N]\n\
          \n  --quick   small corpora (b: 200 files / 16 MiB, c: 64 MiB), fewer runs, no clean builds\
-         \n  --only    comma-separated sections (default: all; `build` is skipped by --quick unless named;\
+         \n  --only    comma-separated sections (default: all; `build` and `editloop` are skipped by --quick unless named;\
          \n            `prepare` only generates the corpora)\
          \n  --runs    timed runs per measurement (default 5, 2 with --quick)",
         SECTIONS.join(",")
@@ -98,7 +101,8 @@ fn parse_args() -> Options {
 impl Options {
     fn wants(&self, section: &str) -> bool {
         if self.only.is_empty() {
-            !(self.quick && section == "build")
+            // Both compile projects from scratch: minutes, not a smoke test.
+            !(self.quick && (section == "build" || section == "editloop"))
         } else {
             self.only.iter().any(|s| s == section)
         }
@@ -222,7 +226,7 @@ fn real_main(opts: &Options) -> Res<()> {
     let need_a = ["prepare", "size", "accuracy", "bundle"]
         .iter()
         .any(|s| opts.wants(s));
-    let need_b = ["prepare", "limit", "size", "warm", "accuracy"]
+    let need_b = ["prepare", "limit", "size", "warm", "accuracy", "editloop"]
         .iter()
         .any(|s| opts.wants(s));
     let a = if need_a {
@@ -321,6 +325,11 @@ fn real_main(opts: &Options) -> Res<()> {
         if let (Some(b), Some(json)) = (&b, &size_json_b) {
             accuracy(&root, &tool, b, json, false, &mut report)?;
         }
+    }
+    if opts.wants("editloop")
+        && let Some(b) = &b
+    {
+        edit_loop::edit_loop(&root, &scratch, b, runs.min(3), &mut report)?;
     }
     if opts.wants("build") {
         build_cost(&root, &scratch, if opts.quick { 1 } else { 3 }, &mut report)?;
@@ -1281,9 +1290,10 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
     let variants = [
         ("without", header.to_owned(), false),
         ("with", with_manifest(""), true),
+        ("with-xz", with_manifest(", features = [\"xz\"]"), true),
         (
-            "with-no-xz",
-            with_manifest(", default-features = false"),
+            "with-tuned",
+            format!("{}\n{}", with_manifest(""), edit_loop::OVERRIDES),
             true,
         ),
     ];
@@ -1326,9 +1336,10 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
         }
     }
     let medians: Vec<&Run> = results.iter().map(|r| median(r)).collect();
-    let (wo, w, w_noxz) = (medians[0], medians[1], medians[2]);
+    let (wo, w, w_xz) = (medians[0], medians[1], medians[2]);
     let extra = w.wall.saturating_sub(wo.wall);
-    let extra_noxz = w_noxz.wall.saturating_sub(wo.wall);
+    let extra_xz = w_xz.wall.saturating_sub(wo.wall);
+    let extra_tuned = medians[3].wall.saturating_sub(wo.wall);
     let mut text = format!(
         "### Clean build of examples/hello\n\n`cargo build --offline --timings` (dev profile) in a fresh target dir for each run, median of {runs}:\n\n| variant | wall | CPU (user+sys) | runs |\n|---|---|---|---|\n"
     );
@@ -1338,8 +1349,10 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
             "| {} | {:.1} s | {:.1} s | {} |",
             match *name {
                 "without" => "hello without build.rs, `manifest!()`, assetota, assetota-build",
-                "with" => "hello as it is (helper with default features)",
-                _ => "hello, helper with `default-features = false` (no xz)",
+                "with" => "hello as it is (helper with default features: no xz)",
+                "with-xz" => "hello, helper with `features = [\"xz\"]`",
+                _ =>
+                    "hello with sha2 and libz-sys at opt-level 3 (README's override for large assets)",
             },
             secs(m.wall),
             secs(m.cpu()),
@@ -1348,9 +1361,10 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
     }
     let _ = writeln!(
         text,
-        "\nThe helper's extra clean-build time: **{:.1} s** ({:.1} s without the `xz` feature).",
+        "\nThe helper's extra clean-build time: **{:.1} s** ({:.1} s with the `xz` feature, {:.1} s with the opt-level override).",
         secs(extra),
-        secs(extra_noxz)
+        secs(extra_xz),
+        secs(extra_tuned)
     );
     let units = timings(&base.join("with").join("target"));
     if !units.is_empty() {
@@ -1363,6 +1377,19 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
             let _ = writeln!(text, "| {name} | {d:.2} | {:.0} % |", 100.0 * d / total);
         }
     }
+    let firmware = cortex_m_cost(&base, root, runs)?;
+    let firmware_extra = firmware[1].wall.saturating_sub(firmware[0].wall);
+    let _ = writeln!(
+        text,
+        "\nThe same on a real firmware, `examples/cortex-m` (thumbv7m-none-eabi, cortex-m-rt, semihosting), built clean with and without the helper and the runtime (median of {runs}): {:.1} s without, {:.1} s with: **{:.1} s** extra (CPU {:.1} s vs {:.1} s). Its cortex-m-rt macros already build syn, proc-macro2 and quote for the host, which thiserror needs too, so the helper's share is smaller than on hello; runs: without {}; with {}.",
+        secs(firmware[0].wall),
+        secs(firmware[1].wall),
+        secs(firmware_extra),
+        secs(firmware[0].cpu()),
+        secs(firmware[1].cpu()),
+        list(&firmware[2..2 + runs]),
+        list(&firmware[2 + runs..]),
+    );
     let attribution = attribute_build(&base, root, runs.min(2))?;
     if !attribution.is_empty() {
         let _ = writeln!(
@@ -1390,20 +1417,103 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
     report.row(
         "build.rs helper's extra clean-build time on hello",
         format!(
-            "{:.1} s ({:.1} s vs {:.1} s); {:.1} s without xz",
+            "{:.1} s ({:.1} s vs {:.1} s); {:.1} s with the `xz` feature",
             secs(extra),
             secs(w.wall),
             secs(wo.wall),
-            secs(extra_noxz)
+            secs(extra_xz)
         ),
         "< 10 s",
         Some(extra < Duration::from_secs(10)),
     );
+    report.row(
+        "… on examples/cortex-m (thumbv7m firmware)",
+        format!(
+            "{:.1} s ({:.1} s vs {:.1} s)",
+            secs(firmware_extra),
+            secs(firmware[1].wall),
+            secs(firmware[0].wall)
+        ),
+        "< 10 s",
+        Some(firmware_extra < Duration::from_secs(10)),
+    );
     report.set(
         "build_cost",
-        json!({"with_s": secs(w.wall), "without_s": secs(wo.wall), "with_no_xz_s": secs(w_noxz.wall), "extra_s": secs(extra), "extra_no_xz_s": secs(extra_noxz), "units": units, "attribution": attribution}),
+        json!({"cortex_m_with_s": secs(firmware[1].wall), "cortex_m_without_s": secs(firmware[0].wall), "with_s": secs(w.wall), "without_s": secs(wo.wall), "with_xz_s": secs(w_xz.wall), "extra_s": secs(extra), "extra_xz_s": secs(extra_xz), "units": units, "attribution": attribution}),
     );
     Ok(())
+}
+
+/// Clean builds of `examples/cortex-m` without and with the helper: the two
+/// medians, then every run without, then every run with.
+fn cortex_m_cost(base: &Path, root: &Path, runs: usize) -> Res<Vec<Run>> {
+    let example = root.join("examples").join("cortex-m");
+    // src/main.rs includes `../../firmware-shared/report.rs`.
+    let shared = base.join("firmware-shared");
+    if !shared.exists() {
+        copy_dir(&root.join("examples").join("firmware-shared"), &shared)?;
+    }
+    let manifest = io(
+        "examples/cortex-m/Cargo.toml",
+        std::fs::read_to_string(example.join("Cargo.toml")),
+    )?
+    .replace(
+        "path = \"../../build-support/",
+        &format!("path = \"{}/", root.join("build-support").display()),
+    );
+    let without_manifest: String = manifest
+        .lines()
+        .filter(|l| !l.starts_with("assetota") && *l != "[build-dependencies]")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut dirs = Vec::new();
+    for (name, helper) in [("cortex-m-without", false), ("cortex-m-with", true)] {
+        let d = base.join(name);
+        if d.exists() {
+            io("clean the firmware copies", std::fs::remove_dir_all(&d))?;
+        }
+        for sub in [".cargo", "assets", "src"] {
+            copy_dir(&example.join(sub), &d.join(sub))?;
+        }
+        for file in ["Cargo.lock", "memory.x", "build.rs"] {
+            io(file, std::fs::copy(example.join(file), d.join(file)))?;
+        }
+        if helper {
+            io(
+                "firmware copy",
+                std::fs::write(d.join("Cargo.toml"), &manifest),
+            )?;
+        } else {
+            io(
+                "firmware copy",
+                std::fs::write(d.join("Cargo.toml"), &without_manifest),
+            )?;
+            let build_rs = io("build.rs", std::fs::read_to_string(d.join("build.rs")))?
+                .replace("\n    assetota_build::embed();\n", "");
+            io(
+                "firmware copy",
+                std::fs::write(d.join("build.rs"), build_rs),
+            )?;
+            io(
+                "firmware copy",
+                std::fs::write(
+                    d.join("src/main.rs"),
+                    "//! examples/cortex-m without the asset manifest.\n#![no_std]\n#![no_main]\n\nuse cortex_m as _;\nuse cortex_m_rt::entry;\nuse cortex_m_semihosting::{debug, hprintln};\nuse panic_halt as _;\n\n#[entry]\nfn main() -> ! {\n    hprintln!(\"hello\");\n    debug::exit(debug::EXIT_SUCCESS);\n    loop {}\n}\n",
+                ),
+            )?;
+        }
+        dirs.push(d);
+    }
+    let mut all: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..runs {
+        for (i, d) in dirs.iter().enumerate() {
+            all[i].push(clean_build(d)?);
+        }
+    }
+    let mut out = vec![median(&all[0]).clone(), median(&all[1]).clone()];
+    out.extend(all[0].iter().cloned());
+    out.extend(all[1].iter().cloned());
+    Ok(out)
 }
 
 /// `cargo build --offline --timings` of `dir` in a fresh `dir/target`.

@@ -252,3 +252,30 @@ fn bad_input_fails_the_build_with_a_clear_message() {
         assert!(!stderr.contains("panicked"), "{name}: panic:\n{stderr}");
     }
 }
+
+#[test]
+fn an_xz_platform_needs_the_helpers_xz_feature_and_says_so() {
+    let meta = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"packed\"\n\
+        [package.metadata.assetota.platforms.packed]\ntotal = \"1 MiB\"\ncodec = \"xz\"\n";
+    let p = Project::new("e2e_xz_feature", meta);
+    p.write("assets/text.txt", "xz or nothing\n".repeat(100));
+    // The helper's `xz` feature is off by default (liblzma is C to compile).
+    let stderr = failing_build(&p);
+    assert!(
+        stderr.contains("platform `packed` stores assets with xz")
+            && stderr.contains("Cargo.toml")
+            && stderr.contains("features = [\"xz\"]"),
+        "{stderr}"
+    );
+    // Doing what the message says is enough.
+    let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).unwrap();
+    let fixed = manifest.replacen(
+        "assetota-build = { path = ",
+        "assetota-build = { features = [\"xz\"], path = ",
+        1,
+    );
+    assert_ne!(manifest, fixed);
+    std::fs::write(p.path().join("Cargo.toml"), fixed).unwrap();
+    p.build();
+    assert_eq!(p.run(), expected_listing(&p.path().join("assets")));
+}

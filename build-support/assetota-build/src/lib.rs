@@ -54,6 +54,8 @@ pub enum BuildError {
     NotOptedIn(PathBuf),
     #[error(transparent)]
     Core(#[from] assetota_core::Error),
+    #[error("platform `{platform}` stores assets with xz, but assetota-build was compiled without its `xz` feature; in `{}`, write `assetota-build = {{ version = \"0.1\", features = [\"xz\"] }}` under [build-dependencies]", manifest.display())]
+    XzDisabled { platform: String, manifest: PathBuf },
     #[error("cannot encode the manifest: {0}")]
     Encode(#[from] assetota_core::manifest::EncodeError),
     #[error("over budget on platform `{platform}` ({count} problem(s) reported above)")]
@@ -137,6 +139,16 @@ impl Builder {
         let platform = config
             .resolve_platform(override_name)
             .map_err(assetota_core::Error::from)?;
+        // Checked before any asset is read, so the build fails the same way
+        // whether or not the directory holds assets yet.
+        if matches!(platform.codec, assetota_core::Codec::Xz { .. })
+            && !assetota_core::codec::XZ_SUPPORTED
+        {
+            return Err(BuildError::XzDisabled {
+                platform: platform.name.clone(),
+                manifest: manifest_path,
+            });
+        }
         // Shares the CLI's cache in the target dir, so a rebuild after one
         // change measures one asset.
         let mut cache = assetota_core::cache::target_dir_of(&self.out_dir)

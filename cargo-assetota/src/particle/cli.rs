@@ -188,28 +188,47 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Assets read whole when they total at most this much: each is then hashed
-/// and deflated from memory once, and its stream is the zip entry too.
+/// and compressed from memory once, by the zip crate, into its zip entry.
 const KEEP_TOTAL: u64 = 64 << 20;
 
-/// An asset's bytes and deflate stream (zip level), kept from measuring.
+/// An asset's bytes and zip entry, kept from measuring.
 struct Kept {
     raw: Vec<u8>,
-    stream: Vec<u8>,
-    crc32: u32,
+    entry: zip::write::PreparedZipFile,
+}
+
+/// Asset `name`'s zip entry (deflate level 6, window 15: Particle's codec)
+/// and the SHA-256 of `raw`, hashed as it is compressed. The entry's
+/// compressed size is what the budget codec gives, byte for byte.
+fn prepare_asset(
+    name: &str,
+    raw: &[u8],
+    time: zip::DateTime,
+) -> std::io::Result<(zip::write::PreparedZipFile, [u8; 32])> {
+    use std::io::Write;
+    let mut builder = pzip::entry_builder(&pzip::asset_entry_name(name), raw.len() as u64, time)?;
+    let mut sha = Sha256::new();
+    for piece in raw.chunks(64 << 10) {
+        sha.update(piece);
+        builder.write_all(piece)?;
+    }
+    let entry = builder.finish().map_err(std::io::Error::other)?;
+    Ok((entry, sha.finalize().into()))
 }
 
 /// [`assetota_core::measure::measure_all`], keeping each asset's bytes and
-/// deflate stream when the budget's codec is the zip's (Particle's deflate)
-/// and the assets are small enough in all, so bundling compresses nothing
+/// zip entry when the budget's codec is the zip's (Particle's deflate) and
+/// the assets are small enough in all: the entry is made while measuring, its
+/// compressed size is the measured size, and bundling compresses nothing
 /// twice. Larger trees are streamed and not kept (they are far over any
 /// Particle budget anyway).
 fn measure_keeping(
     files: &[assetota_core::ScannedFile],
     codec: assetota_core::Codec,
+    time: zip::DateTime,
     progress: &dyn assetota_core::Progress,
 ) -> std::result::Result<Vec<(Measured, Option<Kept>)>, assetota_core::MeasureError> {
     use assetota_core::MeasureError;
-    use std::io::Write;
     let zip_codec = assetota_core::Codec::Deflate {
         level: pzip::LEVEL as u32,
         window_bits: 15,
@@ -235,32 +254,21 @@ fn measure_keeping(
                 source,
             },
         })?;
-        let encode_error = |source| MeasureError::Encode {
-            name: f.name.clone(),
-            codec,
-            source,
-        };
-        let mut encoder = codec
-            .encoder(Vec::with_capacity(raw.len() / 2 + 64))
-            .map_err(encode_error)?;
-        encoder.write_all(&raw).map_err(encode_error)?;
-        let stream = encoder.finish().map_err(encode_error)?;
-        let mut crc = flate2::Crc::new();
-        crc.update(&raw);
+        let (entry, sha256) =
+            prepare_asset(&f.name, &raw, time).map_err(|source| MeasureError::Encode {
+                name: f.name.clone(),
+                codec,
+                source,
+            })?;
         progress.advance(&f.name, raw.len() as u64);
         let measured = Measured {
             name: f.name.clone(),
             path: f.path.clone(),
             size: raw.len() as u64,
-            sha256: Sha256::digest(&raw).into(),
-            compressed_size: stream.len() as u64,
+            sha256,
+            compressed_size: entry.compressed_size(),
         };
-        let kept = Kept {
-            raw,
-            stream,
-            crc32: crc.sum(),
-        };
-        Ok((measured, Some(kept)))
+        Ok((measured, Some(Kept { raw, entry })))
     });
     progress.finish();
     results.into_iter().collect()
@@ -338,8 +346,9 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
     };
     let bar = shell.progress("Measuring", 0);
     let files = assetota_core::scan(&config, &platform).map_err(assetota_core::Error::from)?;
+    let time = crate::bundle::timestamp();
     let (measured, kept): (Vec<Measured>, Vec<Option<Kept>>) =
-        measure_keeping(&files, platform.codec, &BarProgress(bar))
+        measure_keeping(&files, platform.codec, time, &BarProgress(bar))
             .map_err(assetota_core::Error::from)?
             .into_iter()
             .unzip();
@@ -362,15 +371,15 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
     // The bytes that were measured: kept in memory, or checked again as they
     // are read.
     let mut raws = Vec::with_capacity(budget.assets.len());
-    let mut streams = Vec::with_capacity(budget.assets.len());
+    let mut entries = Vec::with_capacity(budget.assets.len());
     for (a, kept) in budget.assets.iter().zip(kept) {
         let m = &a.measured;
         if let Some(kept) = kept {
             raws.push(kept.raw);
-            streams.push(Some((kept.stream, kept.crc32)));
+            entries.push(Some(kept.entry));
             continue;
         }
-        streams.push(None);
+        entries.push(None);
         let raw = read(&m.path)?;
         if raw.len() as u64 != m.size || <[u8; 32]>::from(Sha256::digest(&raw)) != m.sha256 {
             return Err(Error::Stale {
@@ -421,30 +430,22 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
         }
     }
 
-    let assets: Vec<(&str, &[u8], Option<pzip::Deflated<'_>>)> = budget
+    let assets: Vec<(&str, pzip::Entry<'_>)> = budget
         .assets
         .iter()
         .zip(&raws)
-        .zip(&streams)
-        .map(|((a, raw), stream)| {
-            let deflated = stream.as_ref().map(|(s, crc32)| pzip::Deflated {
-                stream: s,
-                crc32: *crc32,
-            });
-            (a.measured.name.as_str(), raw.as_slice(), deflated)
+        .zip(entries)
+        .map(|((a, raw), entry)| {
+            let entry = entry.map_or(pzip::Entry::Raw(raw), pzip::Entry::Prepared);
+            (a.measured.name.as_str(), entry)
         })
         .collect();
-    pzip::write_reusing(
-        &out,
-        &app_name,
-        &updated,
-        &assets,
-        crate::bundle::timestamp(),
-    )
-    .map_err(|source| Error::Write {
-        path: out.clone(),
-        source,
-    })?;
+    pzip::write_entries(&out, &app_name, pzip::Entry::Raw(&updated), assets, time).map_err(
+        |source| Error::Write {
+            path: out.clone(),
+            source,
+        },
+    )?;
 
     let placement = if app.deps_in_prefix() {
         "prefix"
@@ -1002,4 +1003,84 @@ fn dependencies(n: usize) -> String {
         "{n} asset {}",
         if n == 1 { "dependency" } else { "dependencies" }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Read};
+
+    /// Deterministic noise (xorshift32).
+    fn noise(len: usize, mut x: u32) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    }
+
+    /// The budget is exact only if an asset's zip entry, made while
+    /// measuring, is as long as Particle's codec says and inflates to the
+    /// asset.
+    #[test]
+    fn an_entry_is_as_long_as_the_budget_codec_says_and_inflates_to_the_asset() {
+        let json: Vec<u8> = (0..60_000u32)
+            .flat_map(|i| {
+                format!(
+                    "{{\"id\": {i}, \"name\": \"item-{}\", \"on\": {}}},\n",
+                    i % 313,
+                    i % 3 == 0
+                )
+                .into_bytes()
+            })
+            .collect();
+        // An 800×480 RGB565 frame, three times over: gradients with a little grain.
+        let grain = noise(800 * 480, 0x2545_f491);
+        let rgb565: Vec<u8> = (0..3 * 800 * 480usize)
+            .flat_map(|i| {
+                let (x, y) = (i % 800, (i / 800) % 480);
+                let r = (x * 31 / 799) as u16;
+                let g = ((y * 63 / 479) as u16) ^ (grain[i % grain.len()] as u16 & 1);
+                let b = (((x + y) * 31) / 1278) as u16;
+                ((r << 11) | (g << 5) | b).to_le_bytes()
+            })
+            .collect();
+        assert!(rgb565.len() > 2 << 20);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("config.json", json),
+            ("noise.bin", noise(300_000, 0x9e37_79b9)),
+            ("empty", Vec::new()),
+            ("byte", vec![7]),
+            ("frames.rgb565", rgb565),
+        ];
+        let codec = assetota_core::Codec::Deflate {
+            level: 6,
+            window_bits: 15,
+        };
+        let time = zip::DateTime::from_date_and_time(2024, 5, 17, 12, 34, 56).unwrap();
+        for (name, raw) in &cases {
+            let (entry, sha256) = prepare_asset(name, raw, time).unwrap();
+            assert_eq!(
+                entry.compressed_size(),
+                codec.encoded_len(raw).unwrap(),
+                "`{name}`: the zip entry's size is not the budget's"
+            );
+            assert_eq!(entry.uncompressed_size(), raw.len() as u64, "`{name}`");
+            assert_eq!(sha256, <[u8; 32]>::from(Sha256::digest(raw)), "`{name}`");
+
+            let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            zip.add_prepared_file(entry).unwrap();
+            let bytes = zip.finish().unwrap().into_inner();
+            let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+            let mut file = archive.by_index(0).unwrap();
+            assert_eq!(file.name_raw(), pzip::asset_entry_name(name).as_bytes());
+            assert_eq!(file.compression(), zip::CompressionMethod::Deflated);
+            let mut back = Vec::new();
+            file.read_to_end(&mut back).unwrap();
+            assert!(back == *raw, "`{name}` does not inflate to its bytes");
+        }
+    }
 }

@@ -20,22 +20,56 @@ pub const MAX_TOTAL: u64 = 256 << 20;
 pub const MAX_RATIO: u64 = 1100;
 
 /// The deflate level of every entry: Particle's own (zlib level 6, window 15,
-/// as its asset modules), so an asset's entry is the very stream its budget
-/// measured and [`write_reusing`] need not compress it a second time.
+/// as its asset modules), so the compressed size of an asset's entry is the
+/// size its budget measured, and the measuring pass can make the entry itself
+/// ([`entry_builder`], [`write_entries`]): each asset is compressed once.
 /// particle-cli writes level 9; its zips are about 0.5 % smaller, with the
 /// same contents.
 pub const LEVEL: i64 = 6;
 
-/// An asset's raw-DEFLATE stream (level [`LEVEL`], window 15) and the CRC-32
-/// of its raw bytes: what its zip entry holds.
-#[derive(Debug, Clone, Copy)]
-pub struct Deflated<'a> {
-    pub stream: &'a [u8],
-    pub crc32: u32,
+/// The name of asset `name`'s entry: `assets/<name>`.
+pub fn asset_entry_name(name: &str) -> String {
+    format!("{ASSETS_DIR}{name}")
+}
+
+/// A compressor for the entry `name` holding `len` raw bytes, with what every
+/// entry has (deflate at [`LEVEL`], the bundle's one timestamp, mode 0644,
+/// zip64 only when the entry needs it): write the bytes into it, and
+/// `finish()` gives the entry for [`write_entries`].
+pub fn entry_builder(
+    name: &str,
+    len: u64,
+    time: zip::DateTime,
+) -> std::io::Result<zip::write::ZipFileBuilder> {
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(LEVEL))
+        .last_modified_time(time)
+        .unix_permissions(0o644)
+        .large_file(len >= 0xFFFF_FFFF);
+    zip::write::ZipFileBuilder::new(name, options).map_err(std::io::Error::other)
+}
+
+/// The entry `name` holding `bytes`, compressed.
+pub fn prepare(
+    name: &str,
+    bytes: &[u8],
+    time: zip::DateTime,
+) -> std::io::Result<zip::write::PreparedZipFile> {
+    let mut builder = entry_builder(name, bytes.len() as u64, time)?;
+    builder.write_all(bytes)?;
+    builder.finish().map_err(std::io::Error::other)
+}
+
+/// An entry's contents for [`write_entries`]: raw bytes still to compress,
+/// or the entry [`prepare`] or [`entry_builder`] made.
+pub enum Entry<'a> {
+    Raw(&'a [u8]),
+    Prepared(zip::write::PreparedZipFile),
 }
 
 /// Writes the bundle to `path` through a temporary file beside it.
-// The CLI calls `write_reusing`; the tests call this.
+// The CLI calls `write_entries`; the tests call this.
 #[allow(dead_code)]
 pub fn write(
     path: &Path,
@@ -44,20 +78,56 @@ pub fn write(
     assets: &[(&str, &[u8])],
     time: zip::DateTime,
 ) -> std::io::Result<()> {
-    let assets: Vec<(&str, &[u8], Option<Deflated<'_>>)> =
-        assets.iter().map(|(n, b)| (*n, *b, None)).collect();
-    write_reusing(path, app_name, app, &assets, time)
+    let assets = assets.iter().map(|(n, b)| (*n, Entry::Raw(b))).collect();
+    write_entries(path, app_name, Entry::Raw(app), assets, time)
 }
 
-/// [`write`], where an asset given with its [`Deflated`] stream is written
-/// as it is instead of being compressed again: the same zip, byte for byte.
-pub fn write_reusing(
+/// [`write`], where an entry may come already compressed (made with the
+/// same options, so the zip is the same byte for byte): raw entries are
+/// compressed on every core, then all are appended in order, the application
+/// first and the assets sorted by name.
+pub fn write_entries(
     path: &Path,
     app_name: &str,
-    app: &[u8],
-    assets: &[(&str, &[u8], Option<Deflated<'_>>)],
+    app: Entry<'_>,
+    assets: Vec<(&str, Entry<'_>)>,
     time: zip::DateTime,
 ) -> std::io::Result<()> {
+    let mut entries: Vec<(String, Entry<'_>)> = assets
+        .into_iter()
+        .map(|(name, e)| (asset_entry_name(name), e))
+        .collect();
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    entries.insert(0, (app_name.to_owned(), app));
+    // Compressing is most of the time a bundle takes, so the raw entries are
+    // compressed on every core.
+    let raw: Vec<(&str, &[u8])> = entries
+        .iter()
+        .filter_map(|(name, e)| match e {
+            Entry::Raw(bytes) => Some((name.as_str(), *bytes)),
+            Entry::Prepared(_) => None,
+        })
+        .collect();
+    // In input order: the n-th is the n-th raw entry's.
+    let mut made = parallel_map(&raw, |(name, bytes)| prepare(name, bytes, time)).into_iter();
+    let mut prepared = Vec::with_capacity(entries.len());
+    for (name, e) in entries {
+        let p = match e {
+            Entry::Prepared(p) => p,
+            Entry::Raw(_) => made.next().expect("one result per raw entry")?,
+        };
+        if p.file_name_raw() != name.as_bytes() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the entry prepared as `{}` was given as `{name}`",
+                    String::from_utf8_lossy(p.file_name_raw())
+                ),
+            ));
+        }
+        prepared.push(p);
+    }
+
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -67,41 +137,9 @@ pub fn write_reusing(
         .prefix(".assetota-particle")
         .tempfile_in(dir)?;
     {
-        let mut sorted: Vec<&(&str, &[u8], Option<Deflated<'_>>)> = assets.iter().collect();
-        sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let entries: Vec<(String, &[u8], Option<Deflated<'_>>)> =
-            std::iter::once((app_name.to_owned(), app, None))
-                .chain(
-                    sorted
-                        .into_iter()
-                        .map(|(name, bytes, d)| (format!("{ASSETS_DIR}{name}"), *bytes, *d)),
-                )
-                .collect();
-        // Compressing is most of the time a bundle takes, so the entries are
-        // made on every core, each as a one-entry zip in memory, then copied
-        // raw in order: the same bytes as writing them one after the other.
-        let made: Vec<std::io::Result<Vec<u8>>> = parallel_map(&entries, |(name, bytes, d)| {
-            if let Some(one) = d.and_then(|d| one_entry_zip(name, bytes.len(), d, time)) {
-                return Ok(one);
-            }
-            let options = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated)
-                .compression_level(Some(LEVEL))
-                .last_modified_time(time)
-                .unix_permissions(0o644)
-                .large_file(bytes.len() as u64 >= 0xFFFF_FFFF);
-            let mut one = zip::ZipWriter::new(Cursor::new(Vec::new()));
-            one.start_file(name.as_str(), options)
-                .map_err(std::io::Error::other)?;
-            one.write_all(bytes)?;
-            Ok(one.finish().map_err(std::io::Error::other)?.into_inner())
-        });
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
-        for one in made {
-            let mut one = zip::ZipArchive::new(Cursor::new(one?)).map_err(std::io::Error::other)?;
-            let entry = one.by_index_raw(0).map_err(std::io::Error::other)?;
-            zip.raw_copy_file(entry).map_err(std::io::Error::other)?;
-        }
+        zip.add_prepared_files(prepared)
+            .map_err(std::io::Error::other)?;
         zip.finish().map_err(std::io::Error::other)?.flush()?;
     }
     tmp.as_file().sync_all()?;
@@ -112,55 +150,6 @@ pub fn write_reusing(
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
-}
-
-/// A zip holding one deflated entry made from an existing stream, with the
-/// metadata `ZipWriter` gives the others (mode 0644, `time`, the UTF-8 flag
-/// for a non-ASCII name), for [`zip::ZipWriter::raw_copy_file`]; `None` when
-/// it would need zip64.
-fn one_entry_zip(name: &str, len: usize, d: Deflated<'_>, time: zip::DateTime) -> Option<Vec<u8>> {
-    let size = u32::try_from(len).ok().filter(|&n| n < u32::MAX)?;
-    let csize = u32::try_from(d.stream.len())
-        .ok()
-        .filter(|&n| n < u32::MAX)?;
-    let name_len = u16::try_from(name.len()).ok()?;
-    let flags: u16 = if name.is_ascii() { 0 } else { 1 << 11 };
-    let mut z = Vec::with_capacity(d.stream.len() + 2 * name.len() + 100);
-    let common = |z: &mut Vec<u8>| {
-        for v in [20u16, flags, 8, time.timepart(), time.datepart()] {
-            z.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [d.crc32, csize, size] {
-            z.extend_from_slice(&v.to_le_bytes());
-        }
-        z.extend_from_slice(&name_len.to_le_bytes());
-        z.extend_from_slice(&0u16.to_le_bytes()); // extra field length
-    };
-    z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-    common(&mut z);
-    z.extend_from_slice(name.as_bytes());
-    z.extend_from_slice(d.stream);
-    let central = z.len();
-    z.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-    z.extend_from_slice(&0x0314u16.to_le_bytes()); // made by Unix, zip 2.0
-    common(&mut z);
-    for v in [0u16, 0, 0] {
-        // comment length, disk, internal attributes
-        z.extend_from_slice(&v.to_le_bytes());
-    }
-    z.extend_from_slice(&(0o100644u32 << 16).to_le_bytes());
-    z.extend_from_slice(&0u32.to_le_bytes()); // local header offset
-    z.extend_from_slice(name.as_bytes());
-    let central_len = u32::try_from(z.len() - central).ok()?;
-    let central = u32::try_from(central).ok()?;
-    z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    for v in [0u16, 0, 1, 1] {
-        z.extend_from_slice(&v.to_le_bytes());
-    }
-    z.extend_from_slice(&central_len.to_le_bytes());
-    z.extend_from_slice(&central.to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    Some(z)
 }
 
 /// `f` over `items` on every core, results in input order.
@@ -432,16 +421,23 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
 mod reuse_tests {
     use super::*;
 
-    fn deflate6(raw: &[u8]) -> (Vec<u8>, u32) {
-        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
-        e.write_all(raw).unwrap();
-        let mut crc = flate2::Crc::new();
-        crc.update(raw);
-        (e.finish().unwrap(), crc.sum())
+    /// The zip `ZipWriter` writes from the entries one after the other.
+    fn reference(entries: &[(String, &[u8])], time: zip::DateTime) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_level(Some(LEVEL))
+                .last_modified_time(time)
+                .unix_permissions(0o644);
+            zip.start_file(name.as_str(), options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
     }
 
     #[test]
-    fn reused_streams_give_the_same_zip_byte_for_byte() {
+    fn prepared_entries_give_the_same_zip_byte_for_byte() {
         let text: Vec<u8> = (0..200_000u32)
             .flat_map(|i| format!("{{\"id\": {i}, \"v\": {}}}\n", i % 97).into_bytes())
             .collect();
@@ -453,38 +449,67 @@ mod reuse_tests {
             x ^= x << 5;
             *b = x as u8;
         }
+        // Given unsorted: the zip has them sorted by name.
         let assets: Vec<(&str, &[u8])> = vec![
-            ("config.json", &text),
             ("noise.bin", &noise),
-            ("empty", b""),
+            ("config.json", &text),
             ("été✓.txt", b"hello\n"),
+            ("empty", b""),
         ];
-        let streams: Vec<(Vec<u8>, u32)> = assets.iter().map(|(_, b)| deflate6(b)).collect();
-        let reusing: Vec<(&str, &[u8], Option<Deflated<'_>>)> = assets
+        let time = zip::DateTime::from_date_and_time(2024, 5, 17, 12, 34, 56).unwrap();
+        let app: &[u8] = b"\x01\x02app";
+        let mut sorted = assets.clone();
+        sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let expected = reference(
+            &std::iter::once(("app.bin".to_owned(), app))
+                .chain(sorted.iter().map(|(n, b)| (asset_entry_name(n), *b)))
+                .collect::<Vec<_>>(),
+            time,
+        );
+        // Prepared as the measuring pass does: fed in pieces.
+        let prepared: Vec<(&str, Entry<'_>)> = assets
             .iter()
-            .zip(&streams)
-            .map(|((n, b), (s, crc))| {
-                let d = Deflated {
-                    stream: s,
-                    crc32: *crc,
-                };
-                (*n, *b, Some(d))
+            .map(|(n, b)| {
+                let mut builder =
+                    entry_builder(&asset_entry_name(n), b.len() as u64, time).unwrap();
+                for piece in b.chunks(64 << 10) {
+                    builder.write_all(piece).unwrap();
+                }
+                (*n, Entry::Prepared(builder.finish().unwrap()))
             })
             .collect();
         let dir = tempfile::tempdir().unwrap();
-        let time = zip::DateTime::from_date_and_time(2024, 5, 17, 12, 34, 56).unwrap();
         let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
-        write(&a, "app.bin", b"\x01\x02app", &assets, time).unwrap();
-        write_reusing(&b, "app.bin", b"\x01\x02app", &reusing, time).unwrap();
-        let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
-        assert!(
-            a == b,
-            "the zips differ ({} and {} bytes)",
-            a.len(),
-            b.len()
-        );
-        let back = read(&b).unwrap();
+        write(&a, "app.bin", app, &assets, time).unwrap();
+        write_entries(&b, "app.bin", Entry::Raw(app), prepared, time).unwrap();
+        for (which, zip) in [("write", a), ("write_entries", b)] {
+            let zip = std::fs::read(zip).unwrap();
+            assert!(
+                zip == expected,
+                "{which}'s zip differs from ZipWriter's ({} and {} bytes)",
+                zip.len(),
+                expected.len()
+            );
+        }
+        let back = read(&expected).unwrap();
         assert_eq!(back.assets.len(), 4);
         assert_eq!(back.assets[0], ("config.json".to_owned(), text.clone()));
+    }
+
+    #[test]
+    fn an_entry_prepared_under_another_name_is_refused() {
+        let time = zip::DateTime::default();
+        let wrong = prepare("assets/b", b"x", time).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_entries(
+            &dir.path().join("x.zip"),
+            "app.bin",
+            Entry::Raw(b"app"),
+            vec![("a", Entry::Prepared(wrong))],
+            time,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(!dir.path().join("x.zip").exists());
     }
 }

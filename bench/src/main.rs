@@ -10,7 +10,8 @@
 //!   over the same files and against the machine's limit (single-core
 //!   SHA-256 + deflate-6 throughput measured in-process, spread over the cores);
 //! - warm `size` (measure cache in the target dir, nothing changed), and how
-//!   much of it is `cargo metadata`;
+//!   much of it is `cargo metadata`; the watch latency (cargo-assetota's
+//!   watch bench, run from here);
 //! - `cargo-assetota bundle` against `particle bundle` (particle-cli 3.43.1)
 //!   on a synthetic Particle app;
 //! - the peak RSS of `size` on one 1 GiB asset;
@@ -26,6 +27,7 @@
 mod corpus;
 mod edit_loop;
 mod proc;
+mod watch_latency;
 
 use assetota_core::codec::{Codec, CountingSink, PARTICLE_DEFLATE};
 use corpus::{Corpus, CorpusSpec, Kind};
@@ -41,8 +43,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 9] = [
-    "prepare", "limit", "size", "warm", "accuracy", "bundle", "rss", "build", "editloop",
+const SECTIONS: [&str; 10] = [
+    "prepare", "limit", "size", "warm", "watch", "accuracy", "bundle", "rss", "build", "editloop",
 ];
 
 struct Options {
@@ -55,7 +57,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: assetota-bench [--quick] [--only {}] [--runs N]\n\
          \n  --quick   small corpora (b: 200 files / 16 MiB, c: 64 MiB), fewer runs, no clean builds\
-         \n  --only    comma-separated sections (default: all; `build` and `editloop` are skipped by --quick unless named;\
+         \n  --only    comma-separated sections (default: all; `build`, `editloop` and `watch` are skipped by --quick unless named;\
          \n            `prepare` only generates the corpora)\
          \n  --runs    timed runs per measurement (default 5, 2 with --quick)",
         SECTIONS.join(",")
@@ -102,7 +104,7 @@ impl Options {
     fn wants(&self, section: &str) -> bool {
         if self.only.is_empty() {
             // Both compile projects from scratch: minutes, not a smoke test.
-            !(self.quick && (section == "build" || section == "editloop"))
+            !(self.quick && matches!(section, "build" | "editloop" | "watch"))
         } else {
             self.only.iter().any(|s| s == section)
         }
@@ -308,6 +310,9 @@ fn real_main(opts: &Options) -> Res<()> {
             &mut report,
         )?;
     }
+    if opts.wants("watch") {
+        watch_latency::watch_latency(&root, runs.max(20), &mut report)?;
+    }
     if opts.wants("rss")
         && let Some(c) = &c
     {
@@ -332,7 +337,12 @@ fn real_main(opts: &Options) -> Res<()> {
         edit_loop::edit_loop(&root, &scratch, b, runs.min(3), &mut report)?;
     }
     if opts.wants("build") {
-        build_cost(&root, &scratch, if opts.quick { 1 } else { 3 }, &mut report)?;
+        build_cost(
+            &root,
+            &scratch,
+            if opts.quick { 1 } else { runs.min(5) },
+            &mut report,
+        )?;
     }
 
     let mut md =
@@ -1378,38 +1388,56 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
         }
     }
     let firmware = cortex_m_cost(&base, root, runs)?;
-    let firmware_extra = firmware[1].wall.saturating_sub(firmware[0].wall);
+    let fw: Vec<&Run> = firmware.iter().map(|r| median(r)).collect();
+    let firmware_extra = fw[1].wall.saturating_sub(fw[0].wall);
+    let firmware_extra_nodebug = fw[3].wall.saturating_sub(fw[2].wall);
     let _ = writeln!(
         text,
-        "\nThe same on a real firmware, `examples/cortex-m` (thumbv7m-none-eabi, cortex-m-rt, semihosting), built clean with and without the helper and the runtime (median of {runs}): {:.1} s without, {:.1} s with: **{:.1} s** extra (CPU {:.1} s vs {:.1} s). Its cortex-m-rt macros already build syn, proc-macro2 and quote for the host, which thiserror needs too, so the helper's share is smaller than on hello; runs: without {}; with {}.",
-        secs(firmware[0].wall),
-        secs(firmware[1].wall),
-        secs(firmware_extra),
-        secs(firmware[0].cpu()),
-        secs(firmware[1].cpu()),
-        list(&firmware[2..2 + runs]),
-        list(&firmware[2 + runs..]),
+        "\nThe same on a real firmware, `examples/cortex-m` (thumbv7m-none-eabi, cortex-m-rt, semihosting), built clean with and without the helper and the runtime, median of {runs}. A firmware build always has a `--target`, and then cargo compiles build dependencies with full debug info (it only drops it for builds without `--target`); `[profile.dev.build-override] debug = false`, which the example and the `cortex-m` template now set, turns that off:\n\n| variant | wall | CPU (user+sys) | units | runs |\n|---|---|---|---|---|"
     );
-    let attribution = attribute_build(&base, root, runs.min(2))?;
+    for ((name, helper, no_debug), (m, all)) in
+        FIRMWARE_VARIANTS.iter().zip(fw.iter().zip(&firmware))
+    {
+        let _ = writeln!(
+            text,
+            "| {} the helper{} | {:.1} s | {:.1} s | {} | {} |",
+            if *helper { "with" } else { "without" },
+            if *no_debug {
+                ", build-override `debug = false`"
+            } else {
+                ", cargo's defaults"
+            },
+            secs(m.wall),
+            secs(m.cpu()),
+            timings(&base.join(name).join("target")).len(),
+            list(all)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\nThe helper's extra clean-build time on the firmware: **{:.1} s** with cargo's defaults, **{:.1} s** with build dependencies compiled without debug info.",
+        secs(firmware_extra),
+        secs(firmware_extra_nodebug)
+    );
+    let attribution = attribute_build(&base, root, runs)?;
     if !attribution.is_empty() {
         let _ = writeln!(
             text,
-            "\nBy dependency: a package whose only build-dependencies are assetota-core's direct dependencies (same versions and features, so the same build-override profile as a build.rs helper), built clean with all of them and then without one group at a time; the saving is what removing that group would save the helper (the faster of 2 runs each, 1 with `--quick`; CPU is user+sys of cargo and every compiler process it ran):\n\n| build-dependencies | wall | saving | CPU | saving |\n|---|---|---|---|---|"
+            "\nBy dependency: packages whose only build-dependencies are the helper's own (assetota-core's direct dependencies, same versions and features, so the same build-override profile as a build.rs helper): all of them, then with liblzma added, then without one group at a time, every package built clean in turn, {runs} rounds; what a group costs is the difference to the first row (median of {runs}; CPU is user+sys of cargo and every compiler process it ran):\n\n| build-dependencies | wall | the group costs | CPU | the group costs |\n|---|---|---|---|---|"
         );
         let (all_wall, all_cpu) = (attribution[0].1, attribution[0].2);
         for (i, (label, wall, cpu)) in attribution.iter().enumerate() {
-            let saving = |all: f64, x: f64| {
-                if i == 0 {
-                    String::new()
-                } else {
-                    format!("{:.1} s", all - x)
-                }
+            // Row 1 adds a group, the others remove one.
+            let cost = |all: f64, x: f64| match i {
+                0 => String::new(),
+                1 => format!("{:.1} s", x - all),
+                _ => format!("{:.1} s", all - x),
             };
             let _ = writeln!(
                 text,
                 "| {label} | {wall:.1} s | {} | {cpu:.1} s | {} |",
-                saving(all_wall, *wall),
-                saving(all_cpu, *cpu)
+                cost(all_wall, *wall),
+                cost(all_cpu, *cpu)
             );
         }
     }
@@ -1429,24 +1457,40 @@ fn build_cost(root: &Path, scratch: &Path, runs: usize, report: &mut Report) -> 
     report.row(
         "… on examples/cortex-m (thumbv7m firmware)",
         format!(
-            "{:.1} s ({:.1} s vs {:.1} s)",
+            "{:.1} s ({:.1} s vs {:.1} s); {:.1} s with build-override `debug = false` ({:.1} s vs {:.1} s)",
             secs(firmware_extra),
-            secs(firmware[1].wall),
-            secs(firmware[0].wall)
+            secs(fw[1].wall),
+            secs(fw[0].wall),
+            secs(firmware_extra_nodebug),
+            secs(fw[3].wall),
+            secs(fw[2].wall)
         ),
         "< 10 s",
-        Some(firmware_extra < Duration::from_secs(10)),
+        Some(firmware_extra_nodebug < Duration::from_secs(10)),
     );
     report.set(
         "build_cost",
-        json!({"cortex_m_with_s": secs(firmware[1].wall), "cortex_m_without_s": secs(firmware[0].wall), "with_s": secs(w.wall), "without_s": secs(wo.wall), "with_xz_s": secs(w_xz.wall), "extra_s": secs(extra), "extra_xz_s": secs(extra_xz), "units": units, "attribution": attribution}),
+        json!({"cortex_m_with_s": secs(fw[1].wall), "cortex_m_without_s": secs(fw[0].wall), "cortex_m_with_nodebug_s": secs(fw[3].wall), "cortex_m_without_nodebug_s": secs(fw[2].wall), "with_s": secs(w.wall), "without_s": secs(wo.wall), "with_xz_s": secs(w_xz.wall), "extra_s": secs(extra), "extra_xz_s": secs(extra_xz), "units": units, "attribution": attribution}),
     );
     Ok(())
 }
 
-/// Clean builds of `examples/cortex-m` without and with the helper: the two
-/// medians, then every run without, then every run with.
-fn cortex_m_cost(base: &Path, root: &Path, runs: usize) -> Res<Vec<Run>> {
+/// The firmware variants of [`cortex_m_cost`]: directory, with the helper,
+/// with `[profile.dev.build-override] debug = false`.
+const FIRMWARE_VARIANTS: [(&str, bool, bool); 4] = [
+    ("cortex-m-without", false, false),
+    ("cortex-m-with", true, false),
+    ("cortex-m-without-nodebug", false, true),
+    ("cortex-m-with-nodebug", true, true),
+];
+
+/// What examples/cortex-m adds to its Cargo.toml so that build dependencies
+/// are compiled without debug info under `--target`.
+const NO_BUILD_DEBUG: &str = "[profile.dev.build-override]\ndebug = false\n";
+
+/// Clean builds of `examples/cortex-m` in each of [`FIRMWARE_VARIANTS`],
+/// taking turns: every run of each.
+fn cortex_m_cost(base: &Path, root: &Path, runs: usize) -> Res<Vec<Vec<Run>>> {
     let example = root.join("examples").join("cortex-m");
     // src/main.rs includes `../../firmware-shared/report.rs`.
     let shared = base.join("firmware-shared");
@@ -1461,13 +1505,21 @@ fn cortex_m_cost(base: &Path, root: &Path, runs: usize) -> Res<Vec<Run>> {
         "path = \"../../build-support/",
         &format!("path = \"{}/", root.join("build-support").display()),
     );
-    let without_manifest: String = manifest
-        .lines()
-        .filter(|l| !l.starts_with("assetota") && *l != "[build-dependencies]")
-        .map(|l| format!("{l}\n"))
-        .collect();
+    // The example's manifest without its build-override section.
+    let Some(plain) = manifest.find(NO_BUILD_DEBUG).map(|at| {
+        format!(
+            "{}{}",
+            &manifest[..at],
+            &manifest[at + NO_BUILD_DEBUG.len()..]
+        )
+    }) else {
+        return Err(format!(
+            "examples/cortex-m/Cargo.toml no longer has `{}`; update the bench",
+            NO_BUILD_DEBUG.trim()
+        ));
+    };
     let mut dirs = Vec::new();
-    for (name, helper) in [("cortex-m-without", false), ("cortex-m-with", true)] {
+    for (name, helper, no_debug) in FIRMWARE_VARIANTS {
         let d = base.join(name);
         if d.exists() {
             io("clean the firmware copies", std::fs::remove_dir_all(&d))?;
@@ -1478,16 +1530,20 @@ fn cortex_m_cost(base: &Path, root: &Path, runs: usize) -> Res<Vec<Run>> {
         for file in ["Cargo.lock", "memory.x", "build.rs"] {
             io(file, std::fs::copy(example.join(file), d.join(file)))?;
         }
-        if helper {
-            io(
-                "firmware copy",
-                std::fs::write(d.join("Cargo.toml"), &manifest),
-            )?;
+        let mut toml = if helper {
+            plain.clone()
         } else {
-            io(
-                "firmware copy",
-                std::fs::write(d.join("Cargo.toml"), &without_manifest),
-            )?;
+            plain
+                .lines()
+                .filter(|l| !l.starts_with("assetota") && *l != "[build-dependencies]")
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        if no_debug {
+            toml = format!("{toml}\n{NO_BUILD_DEBUG}");
+        }
+        io("firmware copy", std::fs::write(d.join("Cargo.toml"), toml))?;
+        if !helper {
             let build_rs = io("build.rs", std::fs::read_to_string(d.join("build.rs")))?
                 .replace("\n    assetota_build::embed();\n", "");
             io(
@@ -1504,16 +1560,13 @@ fn cortex_m_cost(base: &Path, root: &Path, runs: usize) -> Res<Vec<Run>> {
         }
         dirs.push(d);
     }
-    let mut all: [Vec<Run>; 2] = [Vec::new(), Vec::new()];
+    let mut all: Vec<Vec<Run>> = vec![Vec::new(); dirs.len()];
     for _ in 0..runs {
         for (i, d) in dirs.iter().enumerate() {
             all[i].push(clean_build(d)?);
         }
     }
-    let mut out = vec![median(&all[0]).clone(), median(&all[1]).clone()];
-    out.extend(all[0].iter().cloned());
-    out.extend(all[1].iter().cloned());
-    Ok(out)
+    Ok(all)
 }
 
 /// `cargo build --offline --timings` of `dir` in a fresh `dir/target`.
@@ -1564,28 +1617,40 @@ const CORE_DEPS: [(&str, &str); 10] = [
     ("unicase", "\"2.8\""),
 ];
 
-/// (label, wall s, CPU s): all of [`CORE_DEPS`], then without each group.
+/// (label, wall s, CPU s): the helper's dependencies ([`CORE_DEPS`] but
+/// liblzma, as the helper's default features have it), then with liblzma
+/// added and without each other group. The groups' clean builds take turns
+/// run after run, so a slow spell of the machine lands on all of them.
 fn attribute_build(base: &Path, root: &Path, runs: usize) -> Res<Vec<(String, f64, f64)>> {
-    let groups: [(&str, &[&str]); 6] = [
-        ("all of assetota-core's dependencies", &[]),
-        ("without liblzma (the `xz` feature)", &["liblzma"]),
+    let groups: [(&str, &[&str], &[&str]); 8] = [
+        ("the helper's dependencies (no liblzma)", &[], &[]),
+        ("with liblzma (the `xz` feature)", &[], &["liblzma"]),
         (
             "without ignore (regex-automata, globset, crossbeam…)",
             &["ignore"],
+            &[],
         ),
         (
             "without thiserror (syn, quote, proc-macro2)",
             &["thiserror"],
+            &[],
         ),
-        ("without toml_edit (winnow, indexmap…)", &["toml_edit"]),
+        ("without toml_edit (winnow, indexmap…)", &["toml_edit"], &[]),
         (
             "without flate2 + libz-sys (zlib from C)",
             &["flate2", "libz-sys"],
+            &[],
+        ),
+        ("without sha2 (digest, typenum…)", &["sha2"], &[]),
+        (
+            "without unicode-normalization + unicase",
+            &["unicode-normalization", "unicase"],
+            &[],
         ),
     ];
-    let dir = base.join("deps");
-    let mut out = Vec::new();
-    for (label, drop) in groups {
+    let mut dirs = Vec::new();
+    for (i, (_, drop, add)) in groups.iter().enumerate() {
+        let dir = base.join(format!("deps-{i}"));
         if dir.exists() {
             io("clean the deps package", std::fs::remove_dir_all(&dir))?;
         }
@@ -1598,7 +1663,12 @@ fn attribute_build(base: &Path, root: &Path, runs: usize) -> Res<Vec<(String, f6
             "[package]\nname = \"helper-deps\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[build-dependencies]\n",
         );
         for (name, spec) in CORE_DEPS {
-            if !drop.contains(&name) {
+            let wanted = if name == "liblzma" {
+                add.contains(&name)
+            } else {
+                !drop.contains(&name)
+            };
+            if wanted {
                 let _ = writeln!(manifest, "{name} = {spec}");
             }
         }
@@ -1614,13 +1684,22 @@ fn attribute_build(base: &Path, root: &Path, runs: usize) -> Res<Vec<(String, f6
             "deps package",
             std::fs::write(dir.join("src/main.rs"), "fn main() {}\n"),
         )?;
-        let all = (0..runs)
-            .map(|_| clean_build(&dir))
-            .collect::<Res<Vec<Run>>>()?;
-        let r = median(&all);
-        out.push((label.to_owned(), secs(r.wall), secs(r.cpu())));
+        dirs.push(dir);
     }
-    Ok(out)
+    let mut all: Vec<Vec<Run>> = vec![Vec::new(); groups.len()];
+    for _ in 0..runs {
+        for (i, dir) in dirs.iter().enumerate() {
+            all[i].push(clean_build(dir)?);
+        }
+    }
+    Ok(groups
+        .iter()
+        .zip(&all)
+        .map(|((label, ..), runs)| {
+            let r = median(runs);
+            (label.to_string(), secs(r.wall), secs(r.cpu()))
+        })
+        .collect())
 }
 
 /// Per-unit durations from the newest `cargo-timing*.html`, longest first.

@@ -80,6 +80,17 @@ pub struct Cache {
     /// nothing was inserted since: saving the same again is skipped (a watch
     /// rescans often, mostly with nothing new).
     saved: std::cell::Cell<Option<u64>>,
+    /// A hash of the file as [`Cache::load`] read it, when it was valid: a
+    /// new process (`size`, build.rs) that measured nothing new would write
+    /// the same bytes again, and skips it.
+    loaded: Option<u64>,
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 impl Cache {
@@ -90,9 +101,9 @@ impl Cache {
 
     /// Loads `path`; a missing, corrupt or foreign file gives an empty cache.
     pub fn load(path: &Path) -> Cache {
-        let entries = std::fs::read_to_string(path)
+        let (entries, loaded) = std::fs::read_to_string(path)
             .ok()
-            .and_then(|text| parse(&text))
+            .and_then(|text| Some((parse(&text)?, Some(text_hash(&text)))))
             .unwrap_or_default();
         Cache {
             path: Some(path.to_owned()),
@@ -100,6 +111,7 @@ impl Cache {
             hits: 0,
             misses: 0,
             saved: Default::default(),
+            loaded,
         }
     }
 
@@ -199,6 +211,10 @@ impl Cache {
         lines.sort();
         let body = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
         let text = format!("{HEADER}\n{body}{}\n", checksum(&body));
+        if self.loaded == Some(text_hash(&text)) {
+            self.saved.set(Some(keep_hash));
+            return;
+        }
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }

@@ -220,6 +220,38 @@ fn saving_again_with_nothing_new_does_not_rewrite_the_file() {
     assert_ne!(inode(), second, "a new measurement is written");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_process_with_nothing_new_leaves_the_file_alone() {
+    use std::os::unix::fs::MetadataExt;
+    let (t, files) = tree(3);
+    let cache_path = t.path().join(CACHE_FILE);
+    let keep: Vec<_> = files.iter().map(|f| f.path.clone()).collect();
+    let inode = || fs::metadata(&cache_path).unwrap().ino(); // each write renames a new file in
+    let mut cache = Cache::load(&cache_path);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    cache.save(&keep);
+    let first = inode();
+
+    // What `size` or build.rs does: load, look everything up, save.
+    let mut cache = Cache::load(&cache_path);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    assert_eq!(cache.stats(), (3, 0));
+    cache.save(&keep);
+    assert_eq!(inode(), first, "the same bytes are not written again");
+
+    fs::write(&files[1].path, "changed").unwrap();
+    age(&files[1].path, 60);
+    let mut cache = Cache::load(&cache_path);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    assert_eq!(cache.stats(), (2, 1));
+    cache.save(&keep);
+    assert_ne!(inode(), first, "a new measurement is written");
+    let mut cache = Cache::load(&cache_path);
+    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
+    assert_eq!(cache.stats(), (3, 0), "and found by the next process");
+}
+
 #[test]
 fn packages_sharing_a_target_dir_keep_each_others_entries() {
     let (a, files_a) = tree(3);

@@ -103,7 +103,7 @@ fn parse_args() -> Options {
 impl Options {
     fn wants(&self, section: &str) -> bool {
         if self.only.is_empty() {
-            // Both compile projects from scratch: minutes, not a smoke test.
+            // They compile projects from scratch: minutes, not a smoke test.
             !(self.quick && matches!(section, "build" | "editloop" | "watch"))
         } else {
             self.only.iter().any(|s| s == section)

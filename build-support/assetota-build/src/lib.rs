@@ -54,8 +54,12 @@ pub enum BuildError {
     NotOptedIn(PathBuf),
     #[error(transparent)]
     Core(#[from] assetota_core::Error),
-    #[error("platform `{platform}` stores assets with xz, but assetota-build was compiled without its `xz` feature; in `{}`, write `assetota-build = {{ version = \"0.1\", features = [\"xz\"] }}` under [build-dependencies]", manifest.display())]
-    XzDisabled { platform: String, manifest: PathBuf },
+    #[error("{from} stores assets with xz, but assetota-build was compiled without its `xz` feature; in `{}`, add `features = [\"xz\"]` to the assetota-build dependency under [build-dependencies]", manifest.display())]
+    XzDisabled {
+        /// Where xz came from: the platform, or the package's `codec` key.
+        from: String,
+        manifest: PathBuf,
+    },
     #[error("cannot encode the manifest: {0}")]
     Encode(#[from] assetota_core::manifest::EncodeError),
     #[error("over budget on platform `{platform}` ({count} problem(s) reported above)")]
@@ -144,8 +148,13 @@ impl Builder {
         if matches!(platform.codec, assetota_core::Codec::Xz { .. })
             && !assetota_core::codec::XZ_SUPPORTED
         {
+            let from = if config.codec.is_some() {
+                "`codec` in [package.metadata.assetota]".to_owned()
+            } else {
+                format!("platform `{}`", platform.name)
+            };
             return Err(BuildError::XzDisabled {
-                platform: platform.name.clone(),
+                from,
                 manifest: manifest_path,
             });
         }

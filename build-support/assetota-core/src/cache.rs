@@ -80,10 +80,10 @@ pub struct Cache {
     /// nothing was inserted since: saving the same again is skipped (a watch
     /// rescans often, mostly with nothing new).
     saved: std::cell::Cell<Option<u64>>,
-    /// A hash of the file as [`Cache::load`] read it, when it was valid: a
-    /// new process (`size`, build.rs) that measured nothing new would write
-    /// the same bytes again, and skips it.
-    loaded: Option<u64>,
+    /// A hash of the file as [`Cache::load`] read it (when it was valid) or
+    /// as [`Cache::save`] last wrote it: a process that measured nothing new
+    /// (`size`, build.rs) would write the same bytes again, and skips it.
+    loaded: std::cell::Cell<Option<u64>>,
 }
 
 fn text_hash(text: &str) -> u64 {
@@ -111,7 +111,7 @@ impl Cache {
             hits: 0,
             misses: 0,
             saved: Default::default(),
-            loaded,
+            loaded: std::cell::Cell::new(loaded),
         }
     }
 
@@ -180,9 +180,9 @@ impl Cache {
     /// Writes the cache atomically (temporary file, then rename), with the
     /// settled entries of `keep` (the files of the latest scan) and of other
     /// files that still exist — packages sharing a target dir keep each
-    /// other's entries, while deleted files drop out; not again when nothing was inserted and
-    /// `keep` is the same as last time. Errors are ignored: a cache that
-    /// cannot be written is only slower.
+    /// other's entries, while deleted files drop out. Not written when the
+    /// bytes would be those of the file as loaded or last saved. Errors are
+    /// ignored: a cache that cannot be written is only slower.
     pub fn save(&self, keep: &[PathBuf]) {
         let Some(path) = &self.path else { return };
         let keep_hash = {
@@ -211,7 +211,8 @@ impl Cache {
         lines.sort();
         let body = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
         let text = format!("{HEADER}\n{body}{}\n", checksum(&body));
-        if self.loaded == Some(text_hash(&text)) {
+        let hash = text_hash(&text);
+        if self.loaded.get() == Some(hash) {
             self.saved.set(Some(keep_hash));
             return;
         }
@@ -222,6 +223,7 @@ impl Cache {
         if std::fs::write(&tmp, text).is_ok() {
             if std::fs::rename(&tmp, path).is_ok() {
                 self.saved.set(Some(keep_hash));
+                self.loaded.set(Some(hash));
             } else {
                 let _ = std::fs::remove_file(&tmp);
             }

@@ -1,5 +1,6 @@
-//! Particle interoperability: bundle Particle module binaries exactly as
-//! particle-cli does (research/particle-asset-ota.md, issue 6).
+//! Particle interoperability: bundle Particle module binaries as particle-cli
+//! does, with the same application and module bytes and a zip with the same
+//! entries (research/particle-asset-ota.md, issue 6).
 //!
 //! - [`module`]: the module format (prefix, extensions, suffix, SHA-256, CRC-32);
 //! - [`app`]: the checks `particle bundle` makes and the ASSET_DEPENDENCY

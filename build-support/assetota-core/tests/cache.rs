@@ -180,17 +180,37 @@ fn racy_entries_are_not_trusted_in_memory_either() {
     assert_eq!(cache.stats(), (1, 3));
 }
 
+/// Three settled files, measured into a fresh cache file: (dir, files,
+/// cache file, the files' paths, the cache that saved it).
 #[cfg(unix)]
-#[test]
-fn saving_again_with_nothing_new_does_not_rewrite_the_file() {
-    use std::os::unix::fs::MetadataExt;
+fn saved_tree() -> (
+    tempfile::TempDir,
+    Vec<ScannedFile>,
+    std::path::PathBuf,
+    Vec<std::path::PathBuf>,
+    Cache,
+) {
     let (t, files) = tree(3);
     let cache_path = t.path().join(CACHE_FILE);
     let keep: Vec<_> = files.iter().map(|f| f.path.clone()).collect();
-    let inode = || fs::metadata(&cache_path).unwrap().ino(); // each write renames a new file in
     let mut cache = Cache::load(&cache_path);
     measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
     cache.save(&keep);
+    (t, files, cache_path, keep, cache)
+}
+
+/// Each write of the cache renames a new file in, with a new inode.
+#[cfg(unix)]
+fn inode_of(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).unwrap().ino()
+}
+
+#[cfg(unix)]
+#[test]
+fn saving_again_with_nothing_new_does_not_rewrite_the_file() {
+    let (_t, files, cache_path, keep, mut cache) = saved_tree();
+    let inode = || inode_of(&cache_path);
     let first = inode();
     measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap(); // all hits
     cache.save(&keep);
@@ -224,14 +244,8 @@ fn saving_again_with_nothing_new_does_not_rewrite_the_file() {
 #[cfg(unix)]
 #[test]
 fn a_new_process_with_nothing_new_leaves_the_file_alone() {
-    use std::os::unix::fs::MetadataExt;
-    let (t, files) = tree(3);
-    let cache_path = t.path().join(CACHE_FILE);
-    let keep: Vec<_> = files.iter().map(|f| f.path.clone()).collect();
-    let inode = || fs::metadata(&cache_path).unwrap().ino(); // each write renames a new file in
-    let mut cache = Cache::load(&cache_path);
-    measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
-    cache.save(&keep);
+    let (_t, files, cache_path, keep, _) = saved_tree();
+    let inode = || inode_of(&cache_path);
     let first = inode();
 
     // What `size` or build.rs does: load, look everything up, save.

@@ -795,7 +795,8 @@ fn check_name(name: &str) -> std::result::Result<(), &'static str> {
 
 /// The raw names in the central directory, duplicates kept; `None` if the end
 /// of central directory record cannot be found or points outside the file.
-fn central_directory_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// Shared with the Particle bundle reader.
+pub fn central_directory_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
     let u16_at = |at: usize| {
         bytes
             .get(at..at + 2)

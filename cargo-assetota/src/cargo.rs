@@ -119,65 +119,12 @@ pub fn build_args(flags: &CargoBuildFlags, verbose: bool, quiet: bool) -> Vec<Os
         "build".into(),
         "--message-format=json-render-diagnostics".into(),
     ];
-    let mut push = |a: &str| args.push(a.into());
-    if flags.release {
-        push("--release");
-    }
-    if let Some(p) = &flags.profile {
-        push("--profile");
-        push(p);
-    }
-    if let Some(t) = &flags.target {
-        push("--target");
-        push(t);
-    }
-    for p in &flags.package {
-        push("--package");
-        push(p);
-    }
-    if flags.workspace {
-        push("--workspace");
-    }
-    for b in &flags.bin {
-        push("--bin");
-        push(b);
-    }
-    for f in &flags.features {
-        push("--features");
-        push(f);
-    }
-    if flags.all_features {
-        push("--all-features");
-    }
-    if flags.no_default_features {
-        push("--no-default-features");
-    }
-    if let Some(j) = &flags.jobs {
-        push("--jobs");
-        push(j);
-    }
-    if flags.locked {
-        push("--locked");
-    }
-    if flags.offline {
-        push("--offline");
-    }
-    if flags.frozen {
-        push("--frozen");
-    }
+    args.extend(flags.to_args());
     if verbose {
-        push("--verbose");
+        args.push("--verbose".into());
     }
     if quiet {
-        push("--quiet");
-    }
-    if let Some(d) = &flags.target_dir {
-        args.push("--target-dir".into());
-        args.push(d.into());
-    }
-    if let Some(m) = &flags.manifest_path {
-        args.push("--manifest-path".into());
-        args.push(m.into());
+        args.push("--quiet".into());
     }
     args.extend(flags.extra.iter().cloned());
     args

@@ -173,6 +173,58 @@ pub struct CargoBuildFlags {
     pub extra: Vec<OsString>,
 }
 
+impl CargoBuildFlags {
+    /// These flags as cargo spells them (and `cargo assetota build`, which
+    /// takes the same), `extra` aside: its place differs between the two.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        let mut with_value = |name: &str, value: &std::ffi::OsStr| {
+            args.push(name.into());
+            args.push(value.into());
+        };
+        if let Some(p) = &self.profile {
+            with_value("--profile", p.as_ref());
+        }
+        if let Some(t) = &self.target {
+            with_value("--target", t.as_ref());
+        }
+        for p in &self.package {
+            with_value("--package", p.as_ref());
+        }
+        for b in &self.bin {
+            with_value("--bin", b.as_ref());
+        }
+        for f in &self.features {
+            with_value("--features", f.as_ref());
+        }
+        if let Some(j) = &self.jobs {
+            with_value("--jobs", j.as_ref());
+        }
+        if let Some(d) = &self.target_dir {
+            with_value("--target-dir", d.as_os_str());
+        }
+        if let Some(m) = &self.manifest_path {
+            with_value("--manifest-path", m.as_os_str());
+        }
+        let switches = [
+            (self.release, "--release"),
+            (self.workspace, "--workspace"),
+            (self.all_features, "--all-features"),
+            (self.no_default_features, "--no-default-features"),
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+            (self.frozen, "--frozen"),
+        ];
+        args.extend(
+            switches
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, name)| OsString::from(name)),
+        );
+        args
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SizeArgs {
     /// Budget against this platform instead of the configured one
@@ -369,6 +421,60 @@ mod tests {
         assert_eq!(b.cargo.package, ["fw"]);
         assert_eq!(b.cargo.bin, ["a"]);
         assert_eq!(b.cargo.extra, [OsString::from("--timings")]);
+    }
+
+    #[test]
+    fn every_cargo_flag_survives_being_passed_on() {
+        let given = [
+            "--release",
+            "--profile",
+            "p",
+            "--target",
+            "t",
+            "--target-dir",
+            "td",
+            "-p",
+            "a",
+            "-p",
+            "b",
+            "--workspace",
+            "--bin",
+            "x",
+            "--features",
+            "f g",
+            "--all-features",
+            "--no-default-features",
+            "--manifest-path",
+            "m/Cargo.toml",
+            "-j",
+            "3",
+            "--locked",
+            "--offline",
+            "--frozen",
+        ];
+        let flags = |argv: Vec<OsString>| {
+            let cli = parse_from(argv).unwrap();
+            let Command::Build(b) = cli.command else {
+                panic!("not a build")
+            };
+            b.cargo
+        };
+        let first = flags(
+            ["cargo-assetota", "build"]
+                .iter()
+                .chain(&given)
+                .map(OsString::from)
+                .collect(),
+        );
+        // clap reads back what `to_args` wrote: the same flags, every one.
+        let again = flags(
+            [OsString::from("cargo-assetota"), OsString::from("build")]
+                .into_iter()
+                .chain(first.to_args())
+                .collect(),
+        );
+        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        assert_eq!(first.to_args().len(), given.len());
     }
 
     #[test]

@@ -18,3 +18,6 @@ pub mod asset;
 pub mod cli;
 pub mod module;
 pub mod zip;
+
+/// For `zip`: the zip name listing both bundle readers share.
+use crate::bundle::central_directory_names;

@@ -7,6 +7,9 @@
 //! a fixed order (application, then assets sorted by name), one timestamp for
 //! all (the caller's, e.g. from `SOURCE_DATE_EPOCH`), mode 0644.
 
+// From `crate::bundle`, through the parent module (the tests mount this file
+// in their own).
+use super::central_directory_names;
 use std::collections::HashSet;
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
@@ -208,39 +211,6 @@ pub enum BundleError {
     NoApp,
     #[error("has more than one file at the root of the zip ({}); a Particle bundle has only the application there", .0.join(", "))]
     SeveralApps(Vec<String>),
-}
-
-/// The raw names in the central directory, duplicates kept; `None` if the end
-/// of central directory record cannot be found or points outside the file.
-pub fn central_directory_names(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let u16_at = |at: usize| {
-        bytes
-            .get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let u32_at = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let min = bytes.len().saturating_sub(22 + 0xFFFF);
-    let eocd = (min..=bytes.len().checked_sub(22)?)
-        .rev()
-        .find(|&i| u32_at(i) == Some(0x0605_4b50))?;
-    let count = u16_at(eocd + 10)? as usize;
-    let mut at = u32_at(eocd + 16)? as usize;
-    let mut names = Vec::with_capacity(count.min(4096));
-    for _ in 0..count {
-        if u32_at(at)? != 0x0201_4b50 {
-            return None;
-        }
-        let name_len = u16_at(at + 28)? as usize;
-        let extra_len = u16_at(at + 30)? as usize;
-        let comment_len = u16_at(at + 32)? as usize;
-        names.push(bytes.get(at + 46..at + 46 + name_len)?.to_vec());
-        at += 46 + name_len + extra_len + comment_len;
-    }
-    Some(names)
 }
 
 /// Whether a zip looks like a Particle bundle rather than an assetota one:

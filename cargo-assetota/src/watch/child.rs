@@ -30,70 +30,17 @@ pub fn build_args(
     quiet: bool,
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["build".into(), "--message-format".into(), "json".into()];
-    let mut push = |a: &str| args.push(a.into());
     if let Some(p) = platform {
-        push("--platform");
-        push(p);
+        args.push("--platform".into());
+        args.push(p.into());
     }
     if verbose {
-        push("--verbose");
+        args.push("--verbose".into());
     }
     if quiet {
-        push("--quiet");
+        args.push("--quiet".into());
     }
-    if flags.release {
-        push("--release");
-    }
-    if let Some(p) = &flags.profile {
-        push("--profile");
-        push(p);
-    }
-    if let Some(t) = &flags.target {
-        push("--target");
-        push(t);
-    }
-    for p in &flags.package {
-        push("--package");
-        push(p);
-    }
-    if flags.workspace {
-        push("--workspace");
-    }
-    for b in &flags.bin {
-        push("--bin");
-        push(b);
-    }
-    for f in &flags.features {
-        push("--features");
-        push(f);
-    }
-    if flags.all_features {
-        push("--all-features");
-    }
-    if flags.no_default_features {
-        push("--no-default-features");
-    }
-    if let Some(j) = &flags.jobs {
-        push("--jobs");
-        push(j);
-    }
-    if flags.locked {
-        push("--locked");
-    }
-    if flags.offline {
-        push("--offline");
-    }
-    if flags.frozen {
-        push("--frozen");
-    }
-    if let Some(d) = &flags.target_dir {
-        args.push("--target-dir".into());
-        args.push(d.into());
-    }
-    if let Some(m) = &flags.manifest_path {
-        args.push("--manifest-path".into());
-        args.push(m.into());
-    }
+    args.extend(flags.to_args());
     if !flags.extra.is_empty() {
         args.push("--".into());
         args.extend(flags.extra.iter().cloned());
@@ -257,7 +204,6 @@ mod tests {
                 "--platform",
                 "p2",
                 "--quiet",
-                "--release",
                 "--target",
                 "thumbv7m-none-eabi",
                 "--package",
@@ -266,6 +212,7 @@ mod tests {
                 "a b",
                 "--manifest-path",
                 "x/Cargo.toml",
+                "--release",
                 "--",
                 "--timings"
             ]

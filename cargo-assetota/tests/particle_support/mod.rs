@@ -12,6 +12,8 @@ pub mod asset;
 pub mod module;
 #[path = "../../src/particle/zip.rs"]
 pub mod zip;
+// What `zip` takes from the CLI's `bundle` module.
+pub use cargo_assetota::bundle::central_directory_names;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -28,6 +28,7 @@ mod corpus;
 mod edit_loop;
 mod proc;
 mod watch_latency;
+mod xz_side;
 
 use assetota_core::codec::{Codec, CountingSink, PARTICLE_DEFLATE};
 use corpus::{Corpus, CorpusSpec, Kind};
@@ -43,8 +44,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 10] = [
-    "prepare", "limit", "size", "warm", "watch", "accuracy", "bundle", "rss", "build", "editloop",
+const SECTIONS: [&str; 11] = [
+    "prepare", "limit", "size", "xz", "warm", "watch", "accuracy", "bundle", "rss", "build",
+    "editloop",
 ];
 
 struct Options {
@@ -225,12 +227,14 @@ fn real_main(opts: &Options) -> Res<()> {
     } else {
         (2000, 200u64 << 20, 1u64 << 30)
     };
-    let need_a = ["prepare", "size", "accuracy", "bundle"]
+    let need_a = ["prepare", "size", "xz", "accuracy", "bundle"]
         .iter()
         .any(|s| opts.wants(s));
-    let need_b = ["prepare", "limit", "size", "warm", "accuracy", "editloop"]
-        .iter()
-        .any(|s| opts.wants(s));
+    let need_b = [
+        "prepare", "limit", "size", "xz", "warm", "accuracy", "editloop",
+    ]
+    .iter()
+    .any(|s| opts.wants(s));
     let a = if need_a {
         Some(prepare(
             corpus::particle_size(),
@@ -298,6 +302,16 @@ fn real_main(opts: &Options) -> Res<()> {
         }
         if let Some(b) = &b {
             size_json_b = Some(cold_size(&tool, b, runs, limit_time, &mut report)?);
+        }
+    }
+    if opts.wants("xz") {
+        if let Some(a) = &a {
+            xz_side::xz_side(&tool, &scratch, a, runs, true, &mut report)?;
+        }
+        if let Some(b) = &b {
+            // xz -6 takes over a minute on 200 MiB: one run each.
+            let n = if opts.quick { runs } else { 1 };
+            xz_side::xz_side(&tool, &scratch, b, n, false, &mut report)?;
         }
     }
     if opts.wants("warm")

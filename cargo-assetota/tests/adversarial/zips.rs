@@ -12,108 +12,8 @@ use std::path::Path;
 use crate::common::*;
 use crate::harness::*;
 
-/// A zip writer that writes whatever it is told.
-#[derive(Default)]
-struct Zip {
-    local: Vec<u8>,
-    central: Vec<u8>,
-    count: u16,
-}
-
-#[derive(Clone)]
-struct E<'a> {
-    name: &'a [u8],
-    /// The bytes stored in the archive (already deflated for method 8).
-    stored: &'a [u8],
-    method: u16,
-    crc: u32,
-    /// Uncompressed size to declare.
-    size: u32,
-    mode: u32,
-    flags: u16,
-    /// Point the central record at an earlier local header instead of adding one.
-    reuse: Option<u32>,
-}
-
-impl<'a> E<'a> {
-    fn stored(name: &'a [u8], data: &'a [u8]) -> E<'a> {
-        E {
-            name,
-            stored: data,
-            method: 0,
-            crc: crc32(data),
-            size: data.len() as u32,
-            mode: 0o100644,
-            flags: 0,
-            reuse: None,
-        }
-    }
-}
-
-impl Zip {
-    /// Adds an entry; returns its local header offset.
-    fn add(&mut self, e: &E<'_>) -> u32 {
-        let offset = match e.reuse {
-            Some(offset) => offset,
-            None => {
-                let offset = self.local.len() as u32;
-                let l = &mut self.local;
-                l.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-                l.extend_from_slice(&20u16.to_le_bytes());
-                l.extend_from_slice(&e.flags.to_le_bytes());
-                l.extend_from_slice(&e.method.to_le_bytes());
-                l.extend_from_slice(&0u16.to_le_bytes());
-                l.extend_from_slice(&0x21u16.to_le_bytes());
-                l.extend_from_slice(&e.crc.to_le_bytes());
-                l.extend_from_slice(&(e.stored.len() as u32).to_le_bytes());
-                l.extend_from_slice(&e.size.to_le_bytes());
-                l.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-                l.extend_from_slice(&0u16.to_le_bytes());
-                l.extend_from_slice(e.name);
-                l.extend_from_slice(e.stored);
-                offset
-            }
-        };
-        let c = &mut self.central;
-        c.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        c.extend_from_slice(&((3u16 << 8) | 20).to_le_bytes());
-        c.extend_from_slice(&20u16.to_le_bytes());
-        c.extend_from_slice(&e.flags.to_le_bytes());
-        c.extend_from_slice(&e.method.to_le_bytes());
-        c.extend_from_slice(&0u16.to_le_bytes());
-        c.extend_from_slice(&0x21u16.to_le_bytes());
-        c.extend_from_slice(&e.crc.to_le_bytes());
-        c.extend_from_slice(&(e.stored.len() as u32).to_le_bytes());
-        c.extend_from_slice(&e.size.to_le_bytes());
-        c.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        c.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
-        c.extend_from_slice(&(e.mode << 16).to_le_bytes());
-        c.extend_from_slice(&offset.to_le_bytes());
-        c.extend_from_slice(e.name);
-        self.count += 1;
-        offset
-    }
-
-    fn finish(&self) -> Vec<u8> {
-        let mut out = self.local.clone();
-        let cd = out.len() as u32;
-        out.extend_from_slice(&self.central);
-        out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&(self.central.len() as u32).to_le_bytes());
-        out.extend_from_slice(&cd.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out
-    }
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut h = flate2::Crc::new();
-    h.update(data);
-    h.sum()
-}
+// The writer of hostile zips is the CLI tests' (`tests/cli/common.rs`).
+use crate::common::{RawZip as Zip, ZipEntry as E};
 
 fn deflate(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
@@ -148,16 +48,16 @@ impl Base {
     /// by `manifest` when given.
     fn with(&self, manifest: Option<&serde_json::Value>, extra: &[E<'_>]) -> Vec<u8> {
         let json = manifest.map(|m| serde_json::to_vec(m).unwrap());
-        let mut zip = Zip::default();
+        let mut zip = Zip::new();
         for (name, data) in &self.entries {
             let data = match (&json, name.as_str()) {
                 (Some(j), "manifest.json") => j.as_slice(),
                 _ => data.as_slice(),
             };
-            zip.add(&E::stored(name.as_bytes(), data));
+            zip.add_entry(&E::stored(name.as_bytes(), data));
         }
         for e in extra {
-            zip.add(e);
+            zip.add_entry(e);
         }
         zip.finish()
     }
@@ -286,7 +186,7 @@ fn hostile_names_links_duplicates_and_unlisted_entries() {
     );
 
     // A symlink in place of an asset, pointing out of any extraction dir.
-    let mut zip = Zip::default();
+    let mut zip = Zip::new();
     for (name, data) in &base.entries {
         let mut e = E::stored(name.as_bytes(), data);
         if name == "assets/config.json" {
@@ -295,7 +195,7 @@ fn hostile_names_links_duplicates_and_unlisted_entries() {
             e.size = e.stored.len() as u32;
             e.mode = 0o120777;
         }
-        zip.add(&e);
+        zip.add_entry(&e);
     }
     refuse(
         &base,
@@ -340,13 +240,13 @@ fn hostile_names_links_duplicates_and_unlisted_entries() {
     );
 
     // Encrypted, and a compression method the reader does not take.
-    let mut zip = Zip::default();
+    let mut zip = Zip::new();
     for (name, data) in &base.entries {
         let mut e = E::stored(name.as_bytes(), data);
         if name == "assets/text.txt" {
             e.flags = 1;
         }
-        zip.add(&e);
+        zip.add_entry(&e);
     }
     refuse(
         &base,
@@ -355,13 +255,13 @@ fn hostile_names_links_duplicates_and_unlisted_entries() {
         4,
         &["entry `assets/text.txt`", "is encrypted"],
     );
-    let mut zip = Zip::default();
+    let mut zip = Zip::new();
     for (name, data) in &base.entries {
         let mut e = E::stored(name.as_bytes(), data);
         if name == "assets/text.txt" {
             e.method = 12; // bzip2
         }
-        zip.add(&e);
+        zip.add_entry(&e);
     }
     refuse(
         &base,
@@ -503,10 +403,10 @@ fn decompression_bombs_hit_the_ratio_total_and_entry_caps() {
 
     // Overlapping entries (Fifield's non-recursive bomb): a second central
     // record for the same local data.
-    let mut zip = Zip::default();
+    let mut zip = Zip::new();
     let mut offset = 0;
     for (name, data) in &base.entries {
-        let at = zip.add(&E::stored(name.as_bytes(), data));
+        let at = zip.add_entry(&E::stored(name.as_bytes(), data));
         if name == "assets/logo.bin" {
             offset = at;
         }
@@ -517,7 +417,7 @@ fn decompression_bombs_hit_the_ratio_total_and_entry_caps() {
         .find(|(n, _)| n == "assets/logo.bin")
         .unwrap()
         .1;
-    zip.add(&E {
+    zip.add_entry(&E {
         reuse: Some(offset),
         ..E::stored(b"assets/logo2.bin", logo)
     });
@@ -535,9 +435,9 @@ fn decompression_bombs_hit_the_ratio_total_and_entry_caps() {
 #[test]
 fn a_hostile_particle_shaped_zip_is_refused_too() {
     let work = tempfile::tempdir().unwrap();
-    let mut zip = Zip::default();
-    zip.add(&E::stored(b"app.bin", &[0u8; 100]));
-    zip.add(&E::stored(b"../evil.txt", b"x"));
+    let mut zip = Zip::new();
+    zip.add_entry(&E::stored(b"app.bin", &[0u8; 100]));
+    zip.add_entry(&E::stored(b"../evil.txt", b"x"));
     std::fs::write(work.path().join("p.zip"), zip.finish()).unwrap();
     let before = tree(work.path());
     for command in ["verify", "inspect"] {

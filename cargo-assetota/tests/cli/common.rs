@@ -284,13 +284,16 @@ pub fn zip_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 /// A raw zip writer for hostile archives the zip crate refuses to write:
-/// stored entries with any name, declared size and unix mode, duplicates too.
+/// any name, method, flags, declared size and unix mode, duplicates and
+/// overlapping entries too.
+#[derive(Default)]
 pub struct RawZip {
     local: Vec<u8>,
     central: Vec<u8>,
     count: u16,
 }
 
+/// A stored entry, the common case of [`ZipEntry`].
 pub struct RawEntry<'a> {
     pub name: &'a [u8],
     pub data: &'a [u8],
@@ -299,57 +302,93 @@ pub struct RawEntry<'a> {
     pub unix_mode: u32,
 }
 
+/// An entry exactly as it is to be written.
+#[derive(Clone)]
+pub struct ZipEntry<'a> {
+    pub name: &'a [u8],
+    /// The bytes stored in the archive (already deflated for method 8).
+    pub stored: &'a [u8],
+    pub method: u16,
+    pub crc: u32,
+    /// Uncompressed size to declare.
+    pub size: u32,
+    pub mode: u32,
+    pub flags: u16,
+    /// Point the central record at an earlier local header instead of adding one.
+    pub reuse: Option<u32>,
+}
+
+impl<'a> ZipEntry<'a> {
+    /// `data` stored as it is, mode 0644, with its true CRC and size.
+    pub fn stored(name: &'a [u8], data: &'a [u8]) -> ZipEntry<'a> {
+        ZipEntry {
+            name,
+            stored: data,
+            method: 0,
+            crc: crc32(data),
+            size: data.len() as u32,
+            mode: 0o100644,
+            flags: 0,
+            reuse: None,
+        }
+    }
+}
+
 impl RawZip {
     pub fn new() -> RawZip {
-        RawZip {
-            local: Vec::new(),
-            central: Vec::new(),
-            count: 0,
-        }
+        RawZip::default()
     }
 
     pub fn add(&mut self, e: RawEntry<'_>) -> &mut Self {
-        let crc = crc32(e.data);
-        let size = e.data.len() as u32;
-        let declared = e.declared.unwrap_or(size);
-        let offset = self.local.len() as u32;
-        let mut header = Vec::new();
-        header.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        header.extend_from_slice(&20u16.to_le_bytes()); // version needed
-        header.extend_from_slice(&0u16.to_le_bytes()); // flags
-        header.extend_from_slice(&0u16.to_le_bytes()); // stored
-        header.extend_from_slice(&0u16.to_le_bytes()); // time
-        header.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
-        header.extend_from_slice(&crc.to_le_bytes());
-        header.extend_from_slice(&size.to_le_bytes());
-        header.extend_from_slice(&declared.to_le_bytes());
-        header.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        header.extend_from_slice(&0u16.to_le_bytes());
-        self.local.extend_from_slice(&header);
-        self.local.extend_from_slice(e.name);
-        self.local.extend_from_slice(e.data);
+        self.add_entry(&ZipEntry {
+            size: e.declared.unwrap_or(e.data.len() as u32),
+            mode: e.unix_mode,
+            ..ZipEntry::stored(e.name, e.data)
+        });
+        self
+    }
 
+    /// Adds an entry; returns its local header offset.
+    pub fn add_entry(&mut self, e: &ZipEntry<'_>) -> u32 {
+        let offset = match e.reuse {
+            Some(offset) => offset,
+            None => {
+                let offset = self.local.len() as u32;
+                let l = &mut self.local;
+                l.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+                l.extend_from_slice(&20u16.to_le_bytes()); // version needed
+                l.extend_from_slice(&e.flags.to_le_bytes());
+                l.extend_from_slice(&e.method.to_le_bytes());
+                l.extend_from_slice(&0u16.to_le_bytes()); // time
+                l.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
+                l.extend_from_slice(&e.crc.to_le_bytes());
+                l.extend_from_slice(&(e.stored.len() as u32).to_le_bytes());
+                l.extend_from_slice(&e.size.to_le_bytes());
+                l.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+                l.extend_from_slice(&0u16.to_le_bytes()); // extra
+                l.extend_from_slice(e.name);
+                l.extend_from_slice(e.stored);
+                offset
+            }
+        };
         let c = &mut self.central;
         c.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         c.extend_from_slice(&((3u16 << 8) | 20).to_le_bytes()); // made by unix
         c.extend_from_slice(&20u16.to_le_bytes());
-        c.extend_from_slice(&0u16.to_le_bytes());
-        c.extend_from_slice(&0u16.to_le_bytes());
+        c.extend_from_slice(&e.flags.to_le_bytes());
+        c.extend_from_slice(&e.method.to_le_bytes());
         c.extend_from_slice(&0u16.to_le_bytes());
         c.extend_from_slice(&0x21u16.to_le_bytes());
-        c.extend_from_slice(&crc.to_le_bytes());
-        c.extend_from_slice(&size.to_le_bytes());
-        c.extend_from_slice(&declared.to_le_bytes());
+        c.extend_from_slice(&e.crc.to_le_bytes());
+        c.extend_from_slice(&(e.stored.len() as u32).to_le_bytes());
+        c.extend_from_slice(&e.size.to_le_bytes());
         c.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        c.extend_from_slice(&0u16.to_le_bytes()); // extra
-        c.extend_from_slice(&0u16.to_le_bytes()); // comment
-        c.extend_from_slice(&0u16.to_le_bytes()); // disk
-        c.extend_from_slice(&0u16.to_le_bytes()); // internal attrs
-        c.extend_from_slice(&(e.unix_mode << 16).to_le_bytes());
+        c.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
+        c.extend_from_slice(&(e.mode << 16).to_le_bytes());
         c.extend_from_slice(&offset.to_le_bytes());
         c.extend_from_slice(e.name);
         self.count += 1;
-        self
+        offset
     }
 
     pub fn finish(&self) -> Vec<u8> {
@@ -368,7 +407,7 @@ impl RawZip {
     }
 }
 
-fn crc32(data: &[u8]) -> u32 {
+pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in data {
         crc ^= u32::from(b);

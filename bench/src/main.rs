@@ -660,11 +660,7 @@ fn cold_size(
             "{} vs {}: {}",
             human(s.wall),
             human(g.wall),
-            if g.wall >= s.wall {
-                format!("{:.1}× faster", secs(g.wall) / secs(s.wall))
-            } else {
-                format!("{:.1}× slower", secs(s.wall) / secs(g.wall))
-            }
+            faster_or_slower(s.wall, g.wall)
         ),
         "",
         None,
@@ -1784,6 +1780,15 @@ fn rss_text(kib: Option<u64>) -> String {
         || "n/a (install GNU time, Debian package `time`)".to_owned(),
         |k| format!("{:.1} MiB", k as f64 / 1024.0),
     )
+}
+
+/// How `ours` compares with `theirs`: "2.0× faster" or "1.4× slower".
+fn faster_or_slower(ours: Duration, theirs: Duration) -> String {
+    if theirs >= ours {
+        format!("{:.1}× faster", secs(theirs) / secs(ours))
+    } else {
+        format!("{:.1}× slower", secs(ours) / secs(theirs))
+    }
 }
 
 fn human(d: Duration) -> String {

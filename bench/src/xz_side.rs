@@ -5,7 +5,7 @@
 
 use crate::corpus::Corpus;
 use crate::proc::{Out, Run, median, run, secs};
-use crate::{Report, Res, human, io, list};
+use crate::{Report, Res, faster_or_slower, human, io, list};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -96,11 +96,7 @@ pub fn xz_side(
             "{} vs {}: {}; sizes vs `xz -6`: {sizes_text}",
             human(o.wall),
             human(t.wall),
-            if t.wall >= o.wall {
-                format!("{:.1}× faster", secs(t.wall) / secs(o.wall))
-            } else {
-                format!("{:.1}× slower", secs(o.wall) / secs(t.wall))
-            }
+            faster_or_slower(o.wall, t.wall)
         ),
         "(report)",
         None,

@@ -61,6 +61,24 @@ pub struct StorageJson {
     pub per_block_overhead: u64,
     pub per_asset_overhead: u64,
     pub name_in_container: bool,
+    /// The device store's flash geometry (platforms of kind `assetota-store`),
+    /// so the factory image can be rebuilt from the bundle alone.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub store: Option<StoreJson>,
+}
+
+/// The flash geometry of an `assetota-store` platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreJson {
+    /// The flash's write size (`WRITE_SIZE`), in bytes.
+    pub write_size: u32,
+    /// The flash's erase size (`ERASE_SIZE`): the store's block.
+    pub erase_size: u32,
+    /// Bytes of the store partition.
+    pub partition_size: u64,
+    /// Where the partition starts on the flash, when known.
+    #[serde(default)]
+    pub partition_offset: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +117,11 @@ pub struct AssetJson {
     pub compressed_size: u64,
     pub stored_size: u64,
     pub storage_size: u64,
+    /// The codec this asset is stored with (written for every asset; an asset
+    /// that compression does not shrink is stored with `none`). Absent in
+    /// bundles from older versions: the bundle-level `codec` applies.
+    #[serde(default)]
+    pub codec: Option<CodecJson>,
 }
 
 impl CodecJson {
@@ -146,6 +169,7 @@ impl StorageJson {
             per_block_overhead: l.map_or(0, |l| l.per_block_overhead),
             per_asset_overhead: p.container.fixed,
             name_in_container: p.container.includes_name,
+            store: None,
         }
     }
 }
@@ -203,6 +227,7 @@ pub fn assets_json(budget: &Budget) -> Vec<AssetJson> {
             compressed_size: a.measured.compressed_size,
             stored_size: a.stored_size,
             storage_size: a.storage_size,
+            codec: Some(CodecJson::from_codec(budget.platform.codec)),
         })
         .collect()
 }

@@ -44,6 +44,8 @@ pub enum GeometryError {
     },
     /// The partition holds no whole erase block.
     Empty,
+    /// The driver's `READ_SIZE` must divide the store's word and be at most 64 bytes.
+    ReadSize(u32),
 }
 
 impl fmt::Display for GeometryError {
@@ -67,6 +69,10 @@ impl fmt::Display for GeometryError {
                 "store partition {start:#x}..{end:#x} must start and end on {erase_size}-byte erase blocks inside the flash's {capacity} B"
             ),
             GeometryError::Empty => f.write_str("store partition holds no whole erase block"),
+            GeometryError::ReadSize(r) => write!(
+                f,
+                "flash read size {r} B is not supported; it must divide the store's word and be at most 64 B"
+            ),
         }
     }
 }
@@ -96,7 +102,10 @@ impl Layout {
             return Err(GeometryError::WriteSize(write_size));
         }
         let word = round_up(MIN_WORD, write_size);
-        if erase_size < MIN_ERASE_SIZE || erase_size > MAX_ERASE_SIZE || erase_size % word != 0 {
+        if erase_size < MIN_ERASE_SIZE
+            || erase_size > MAX_ERASE_SIZE
+            || !erase_size.is_multiple_of(word)
+        {
             return Err(GeometryError::EraseSize { erase_size, word });
         }
         let layout = Layout {
@@ -104,7 +113,7 @@ impl Layout {
             word,
         };
         // The head block must hold the head, the state words and its DONE word.
-        if layout.container() + word > erase_size {
+        if layout.container().saturating_add(word) > erase_size {
             return Err(GeometryError::EraseSize { erase_size, word });
         }
         Ok(layout)
@@ -133,18 +142,18 @@ impl Layout {
 
     /// Offset of the HANDLED word in the head block.
     pub const fn handled_offset(&self) -> u32 {
-        self.head_len() + self.word
+        self.head_len().saturating_add(self.word)
     }
 
     /// Offset of the DEAD word in the head block.
     pub const fn dead_offset(&self) -> u32 {
-        self.head_len() + 2 * self.word
+        self.head_len().saturating_add(self.word.saturating_mul(2))
     }
 
     /// Bytes of each extent that are not payload in its head block: the head
     /// and three state words. This is the budget's per-asset overhead.
     pub const fn container(&self) -> u32 {
-        self.head_len() + 3 * self.word
+        self.head_len().saturating_add(self.word.saturating_mul(3))
     }
 
     /// Bytes at the end of every block kept for its DONE word: the budget's
@@ -155,17 +164,17 @@ impl Layout {
 
     /// Offset of the DONE word inside a block.
     pub const fn done_offset(&self) -> u32 {
-        self.block - self.word
+        self.block.saturating_sub(self.word)
     }
 
     /// Payload bytes the head block holds.
     pub const fn head_payload(&self) -> u32 {
-        self.block - self.word - self.container()
+        self.block_payload().saturating_sub(self.container())
     }
 
     /// Payload bytes every later block holds.
     pub const fn block_payload(&self) -> u32 {
-        self.block - self.word
+        self.block.saturating_sub(self.word)
     }
 
     /// Blocks an asset whose payload is `payload_len` bytes occupies:
@@ -187,11 +196,16 @@ impl Layout {
     pub(crate) const fn locate(&self, pos: u64) -> (u64, u32) {
         let head = self.head_payload() as u64;
         if pos < head {
-            (0, self.container() + pos as u32)
+            // pos < head_payload < 256 KiB: the sum fits.
+            (0, self.container().saturating_add(pos as u32))
         } else {
-            let rest = pos - head;
+            let rest = pos.saturating_sub(head);
+            // block_payload ≥ 8 (the layout was checked): never zero.
             let per = self.block_payload() as u64;
-            (1 + rest / per, (rest % per) as u32)
+            match (rest.checked_div(per), rest.checked_rem(per)) {
+                (Some(q), Some(r)) => (q.saturating_add(1), r as u32),
+                _ => (u64::MAX, 0),
+            }
         }
     }
 
@@ -200,8 +214,9 @@ impl Layout {
         if blocks == 0 {
             0
         } else {
-            (self.head_payload() as u64)
-                .saturating_add((blocks - 1).saturating_mul(self.block_payload() as u64))
+            (self.head_payload() as u64).saturating_add(
+                (blocks.saturating_sub(1)).saturating_mul(self.block_payload() as u64),
+            )
         }
     }
 }

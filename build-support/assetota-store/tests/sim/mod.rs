@@ -183,7 +183,7 @@ impl<const W: usize, const B: usize> NorFlash for SimFlash<W, B> {
         }
         let (from, to) = (from as usize, to as usize);
         assert!(
-            from % B == 0 && to % B == 0 && from <= to,
+            from.is_multiple_of(B) && to.is_multiple_of(B) && from <= to,
             "misaligned erase {from:#x}..{to:#x} (erase size {B})"
         );
         if to > chip.bytes.len() {
@@ -232,7 +232,7 @@ impl<const W: usize, const B: usize> NorFlash for SimFlash<W, B> {
         }
         let start = offset as usize;
         assert!(
-            start % W == 0 && bytes.len() % W == 0,
+            start.is_multiple_of(W) && bytes.len().is_multiple_of(W),
             "misaligned write of {} B at {start:#x} (write size {W})",
             bytes.len()
         );

@@ -122,7 +122,7 @@ impl<'a> Manifest<'a> {
         let stored = format::u32_at(bytes, crc_at).ok_or(DecodeError::TotalLengthTooSmall {
             total_len: h.total_len,
         })?;
-        let computed = crc32fast::hash(covered);
+        let computed = crate::format::crc32(covered);
         if stored != computed {
             return Err(DecodeError::Crc { stored, computed });
         }

@@ -62,13 +62,31 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace
 
-step "no_std runtime on ${BARE_TARGETS[*]}"
+step "no_std runtime and device store on ${BARE_TARGETS[*]}"
 for target in "${BARE_TARGETS[@]}"; do
     cargo build -p assetota --target "$target" --quiet
+    cargo build -p assetota-store --target "$target" --quiet
+    cargo build -p assetota-store --target "$target" --quiet --features xz
+    cargo build -p assetota-store --target "$target" --quiet --no-default-features
 done
 
+step "device store: every feature set (no default, deflate, xz, both)"
+cargo clippy --quiet -p assetota-store --no-default-features --all-targets -- -D warnings
+cargo clippy --quiet -p assetota-store --features xz --all-targets -- -D warnings
+cargo test --quiet -p assetota-store --no-default-features --test no_decoders
+cargo test --quiet -p assetota-store --features xz
+
+# Code size and RAM of the store on a real Cortex-M3 (QEMU lm3s6965evb): it
+# must build in release and its install + verify + read-back must pass.
+step "device store footprint firmware (thumbv7m, QEMU)"
+(cd bench/store-footprint && cargo build --release --quiet \
+    && timeout 120 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -nographic \
+        -semihosting-config enable=on,target=native \
+        -kernel target/thumbv7m-none-eabi/release/store-footprint)
+
 step "MSRV $MSRV_CORE: build-support crates and examples/hello"
-cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build -p hello
+cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build -p assetota-store -p hello
+cargo "+$MSRV_CORE" check --quiet -p assetota-store --features xz
 step "MSRV $MSRV_CLI: cargo-assetota"
 cargo "+$MSRV_CLI" check --quiet -p cargo-assetota
 
@@ -80,6 +98,8 @@ cargo clippy --quiet -p assetota-build --no-default-features --all-targets -- -D
 # this only checks that it still runs end to end, on small corpora, in debug.
 step "benchmark smoke run (assetota-bench --quick, debug build: timings meaningless)"
 cargo run --quiet -p assetota-bench -- --quick >/dev/null
+step "device store benchmark smoke run (--quick)"
+cargo bench --quiet -p assetota-store --bench store -- --quick
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
     for target in $(cd fuzz && cargo +nightly fuzz list); do

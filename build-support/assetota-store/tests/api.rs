@@ -1,6 +1,8 @@
 //! The store's behaviour on a strict simulated NOR flash: install, resume,
 //! read, seek, lifecycle, and every kind of bad input the issue lists.
 
+#![cfg(feature = "deflate")]
+
 mod sim;
 
 use std::collections::BTreeMap;

@@ -10,6 +10,8 @@
 //! `ASSETOTA_POWERCUT_NESTED` sets how many random nested-cut runs each
 //! scenario gets (default 40; the benchmark runs more, on a larger geometry).
 
+#![cfg(feature = "deflate")]
+
 mod sim;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -387,3 +387,26 @@ fn every_cut_of_every_scenario_write_size_32_blocks_1024() {
         t.scenarios, t.cuts, t.nested
     );
 }
+
+/// The benchmark's larger run (docs/benchmarks.md): 4 KiB blocks, 2 KiB
+/// assets stay in one block, so this one also runs write size 4 on 64
+/// blocks of 2 KiB, with many more nested cuts.
+/// `cargo test --release -p assetota-store --test powercut -- --ignored`
+#[test]
+#[ignore = "the benchmark's larger geometry; run with --ignored"]
+fn larger_geometries_with_many_nested_cuts() {
+    let runs = std::env::var("ASSETOTA_POWERCUT_NESTED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    for (name, t) in [
+        ("W=4 B=4096 x 64", exhaust::<4, 4096>(64, runs)),
+        ("W=4 B=2048 x 64", exhaust::<4, 2048>(64, runs)),
+        ("W=16 B=256 x 128", exhaust::<16, 256>(128, runs)),
+    ] {
+        eprintln!(
+            "{name}: {} scenarios, {} single cuts, {} nested runs, 0 failures",
+            t.scenarios, t.cuts, t.nested
+        );
+    }
+}

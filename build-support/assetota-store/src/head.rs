@@ -35,7 +35,8 @@ pub(crate) enum Parsed {
 
 /// CRC-32 (IEEE, as zlib) without a lookup table: heads are 76 bytes, and a
 /// table would cost the firmware 1 to 16 KiB of flash.
-const CRC32: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+const CRC32: crc::Crc<u32, crc::NoTable> =
+    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
 
 fn crc(record: &[u8], block_index: u32) -> u32 {
     let mut d = CRC32.digest();

@@ -67,7 +67,8 @@ pub(crate) fn u8_at(bytes: &[u8], at: usize) -> Option<u8> {
 
 /// CRC-32 (IEEE 802.3, as zlib) computed bit by bit: no lookup table, so the
 /// firmware pays a few hundred bytes of code instead of a 16 KiB table.
-const CRC32: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+const CRC32: crc::Crc<u32, crc::NoTable> =
+    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
 
 /// The manifest trailer's checksum of `bytes`.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {

@@ -9,7 +9,6 @@
 //! `cargo bench -p assetota-store --bench store [-- --quick]`
 
 #[path = "../tests/sim/mod.rs"]
-#[allow(dead_code)]
 mod sim;
 
 use std::time::{Duration, Instant};

@@ -17,7 +17,7 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
         &mut self,
         scratch: &mut Scratch<WIN>,
     ) -> Result<u32, Error<F::Error>> {
-        // Superseded copies and stale installs are dropped first.
+        // Superseded copies (and unfinished installs of stored assets) go first.
         self.gc_by(|_| true)?;
         let mut moved = 0u32;
         loop {

@@ -25,7 +25,9 @@ pub enum Error<E> {
         /// Word size of this mount.
         expected_word: u32,
     },
-    /// The store on flash was written by a newer layout version.
+    /// The store on flash has a head with a valid CRC that this version
+    /// cannot read (a newer layout version, or a codec or field it does not
+    /// know): it is not mounted, so nothing of it is taken for free space.
     UnsupportedLayout(u16),
     /// No run of free blocks is long enough for the asset.
     NoSpace {
@@ -103,7 +105,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             ),
             Error::UnsupportedLayout(v) => write!(
                 f,
-                "the store on flash has layout v{v}, newer than this assetota-store supports (v{}); update assetota-store",
+                "the store on flash has a head this assetota-store cannot read (layout v{v}; this version reads v{}): update assetota-store, or erase the partition",
                 crate::layout::LAYOUT_VERSION
             ),
             Error::NoSpace {

@@ -29,7 +29,8 @@ pub(crate) enum Parsed {
     Head(Head),
     /// A valid head written for another geometry.
     Foreign { block_size: u32, word: u32 },
-    /// A valid head of a layout version this crate does not read.
+    /// A valid head (its CRC matches) this version cannot read: a newer
+    /// layout version, or fields only other code writes.
     Newer(u16),
 }
 
@@ -122,14 +123,17 @@ impl Head {
         if version != LAYOUT_VERSION {
             return Parsed::Newer(version);
         }
+        // A head with a valid CRC that this version cannot read (unknown codec,
+        // reserved bits set, a block count from other arithmetic) was written
+        // by other code: refuse the mount rather than take its blocks as free.
         let Some(codec) = Codec::from_parts(
             b.get(20).copied().unwrap_or(0xFF),
             b.get(21).copied().unwrap_or(0xFF),
         ) else {
-            return Parsed::None;
+            return Parsed::Newer(version);
         };
         if le_u16(b, 22) != 0 {
-            return Parsed::None;
+            return Parsed::Newer(version);
         }
         let mut sha256 = [0u8; 32];
         if let Some(s) = b.get(40..72) {
@@ -145,7 +149,7 @@ impl Head {
         };
         // A head whose block count does not match its payload is not one we wrote.
         if u64::from(head.blocks) != layout.blocks_for(head.payload_len) {
-            return Parsed::None;
+            return Parsed::Newer(version);
         }
         Parsed::Head(head)
     }
@@ -204,6 +208,18 @@ mod tests {
                     "{byte}.{bit}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_checked_head_this_version_cannot_read_refuses_the_mount() {
+        let layout = Layout::new(4, 4096).unwrap();
+        for (at, value) in [(20usize, 9u8), (21, 3), (22, 1), (12, 99)] {
+            let mut rec = head().encode(&layout, 5);
+            rec[at] = value;
+            let c = crc(&rec[..CRC_AT], 5);
+            rec[CRC_AT..].copy_from_slice(&c.to_le_bytes());
+            assert_eq!(Head::parse(&rec, &layout, 5), Parsed::Newer(1), "byte {at}");
         }
     }
 

@@ -5,7 +5,7 @@ use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
 use crate::head::{Head, done_pattern};
-use crate::layout::MAX_WRITE_SIZE;
+use crate::layout::{GeometryError, MAX_WRITE_SIZE};
 use crate::read::{Scratch, verify_extent};
 use crate::store::{AssetId, Extent, Store};
 
@@ -175,7 +175,8 @@ impl<F: NorFlash, const MAX: usize> core::fmt::Debug for Install<'_, F, MAX> {
 impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
     /// Starts, resumes, or (for an asset already stored) skips the install
     /// of `asset`. A partial install of the same asset left by an earlier
-    /// boot is resumed; its last unfinished block is erased again.
+    /// boot is resumed: its first unfinished block is erased again (and any
+    /// later one that is not blank), the blocks before it are kept.
     pub fn install(
         &mut self,
         asset: impl Into<AssetId>,
@@ -269,12 +270,16 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
     fn write_head(&mut self, first: u32, head: &Head) -> Result<(), Error<F::Error>> {
         let layout = self.part.layout;
         let rec = head.encode(&layout, first);
-        let mut buf = [0xFFu8; 96];
+        // head_len is at most round_up(76, 25) = 100 (word 25); never silently short.
+        let mut buf = [0xFFu8; 128];
         for (d, s) in buf.iter_mut().zip(rec.iter()) {
             *d = *s;
         }
         let len = layout.head_len() as usize;
-        self.part.write(first, 0, buf.get(..len).unwrap_or(&[]))
+        let padded = buf
+            .get(..len)
+            .ok_or(Error::Geometry(GeometryError::WriteSize(layout.word())))?;
+        self.part.write(first, 0, padded)
     }
 
     /// Picks up a partial extent after the blocks whose DONE word is written.

@@ -4,7 +4,7 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
-use crate::layout::{Layout, MAX_WRITE_SIZE};
+use crate::layout::{GeometryError, Layout, MAX_WRITE_SIZE};
 
 /// Largest `READ_SIZE` supported (reads are bounced through a buffer this big).
 pub(crate) const BOUNCE: usize = 64;
@@ -76,7 +76,12 @@ impl<F: NorFlash> Partition<F> {
             *d = *s;
         }
         let len = self.layout.word() as usize;
-        self.write(block, offset, buf.get(..len).unwrap_or(&[]))
+        let word = buf
+            .get(..len)
+            .ok_or(Error::Geometry(GeometryError::WriteSize(
+                self.layout.word(),
+            )))?;
+        self.write(block, offset, word)
     }
 
     /// Whether every byte of `block` reads as erased.

@@ -436,8 +436,10 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
     }
 
     /// Frees every extent no kept manifest needs (keep the running and the
-    /// incoming firmware's manifests until the new one is confirmed), stale
-    /// installs and superseded copies. Returns the blocks freed.
+    /// incoming firmware's manifests until the new one is confirmed): stored
+    /// assets, unfinished installs of assets no kept manifest lists, and
+    /// superseded copies (an older copy left by compaction, an unfinished
+    /// install of an asset that is stored). Returns the blocks freed.
     pub fn gc(&mut self, keep: &[Manifest<'_>]) -> Result<u32, Error<F::Error>> {
         self.gc_by(|sha| keep.iter().any(|m| m.iter().any(|a| a.sha256() == sha)))
     }

@@ -89,6 +89,8 @@ fn every_write_and_erase_size_in_range_works() {
     run::<8, 4096>();
     run::<16, 2048>();
     run::<32, 256>();
+    // Word 25: the longest head (round_up(76, 25) = 100 bytes).
+    run::<25, 1000>();
     run::<32, 65536>();
     run::<4, 262144>();
 }

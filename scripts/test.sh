@@ -98,6 +98,9 @@ cargo clippy --quiet -p assetota-build --no-default-features --all-targets -- -D
 # this only checks that it still runs end to end, on small corpora, in debug.
 step "benchmark smoke run (assetota-bench --quick, debug build: timings meaningless)"
 cargo run --quiet -p assetota-bench -- --quick >/dev/null
+step "examples/ota-riscv: rustfmt and clippy (outside the workspace)"
+(cd examples/ota-riscv && cargo fmt --check && cargo clippy --quiet --release -- -D warnings)
+
 step "device store benchmark smoke run (--quick)"
 cargo bench --quiet -p assetota-store --bench store -- --quick
 

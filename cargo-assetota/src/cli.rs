@@ -63,6 +63,10 @@ pub enum Command {
     New(NewArgs),
     /// Watch the assets: report each change and the budget live, optionally rebuild
     Watch(crate::commands::watch::WatchArgs),
+    /// Write a bundle as a static content-addressed directory (manifest.json, blobs/<sha256>, firmware)
+    Export(ExportArgs),
+    /// Serve an export directory, or a bundle, over HTTP for development (Range, ETag, HEAD)
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -307,6 +311,27 @@ pub struct BundleArgs {
     /// Also write each asset as the module a Particle device stores, to DIR/<name> (Particle applications only)
     #[arg(long, value_name = "DIR")]
     pub modules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The `.assetota.zip` bundle (verified first)
+    pub bundle: PathBuf,
+    /// The directory to write; blobs already there are kept, never rewritten
+    pub dir: PathBuf,
+    /// Print what was added and kept as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// An `export` directory, or a bundle to export into a temporary one
+    #[arg(value_name = "DIR|BUNDLE")]
+    pub path: PathBuf,
+    /// Address to listen on (port 0 picks a free one)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]

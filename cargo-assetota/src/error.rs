@@ -137,6 +137,24 @@ pub enum Error {
 
     #[error("{0}")]
     Watch(String),
+
+    #[error("cannot export into `{}`: it {reason}", path.display())]
+    ExportLayout { path: PathBuf, reason: String },
+
+    #[error("cannot export into `{}`: blobs are immutable, and {} already there with other bytes; nothing was written\n{}", dir.display(), if conflicts.len() == 1 { "one is" } else { "some are" }, list(.conflicts))]
+    BlobConflict {
+        dir: PathBuf,
+        conflicts: Vec<String>,
+    },
+
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+
+    #[error("the server failed: {0}")]
+    Serve(String),
 }
 
 fn list(items: &[String]) -> String {
@@ -193,6 +211,9 @@ impl Error {
             Error::Particle(_) => "assetota::particle",
             Error::Init(_) => "assetota::init",
             Error::Watch(_) => "assetota::watch",
+            Error::ExportLayout { .. } => "assetota::export",
+            Error::BlobConflict { .. } => "assetota::blob_conflict",
+            Error::Bind { .. } | Error::Serve(_) => "assetota::serve",
         }
     }
 
@@ -224,6 +245,9 @@ impl Error {
             Error::VerifyFailed { .. } => "do not ship this bundle; rebuild it with `cargo assetota build`".into(),
             Error::UnknownPlatform { .. } => "`cargo assetota platforms` lists the platforms".into(),
             Error::Analyze(assetota_core::Error::Scan(assetota_core::ScanError::DirMissing(_))) => "create the directory, or run `cargo assetota init` to set it up".into(),
+            Error::ExportLayout { .. } => "export into an empty directory, or one an earlier `cargo assetota export` wrote".into(),
+            Error::BlobConflict { .. } => "a blob's name must always stand for the same bytes, since devices, caches and CDNs keep it. This happens when an asset's codec settings changed since an earlier release was exported there (or a blob was modified): export this release into a new directory, or, if no device still needs the release that wrote those blobs, delete them and export again".into(),
+            Error::Bind { .. } => "pick another address or port with `--addr` (`--addr 127.0.0.1:0` takes any free port)".into(),
             Error::Particle(e) => return e.help(),
             _ => return None,
         })

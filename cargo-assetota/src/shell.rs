@@ -150,6 +150,13 @@ impl Shell {
         }
     }
 
+    /// One line per request a server answered: the method in the verb's
+    /// column, then what `line` says (path, status, bytes, range); hidden with `-q`.
+    pub fn request(&mut self, method: &str, line: impl std::fmt::Display) {
+        self.status_styled(method, CYAN, line);
+        let _ = self.err.flush();
+    }
+
     /// `warning: …` in yellow; shown even with `-q`, as cargo does.
     pub fn warn(&mut self, message: impl std::fmt::Display) {
         let _ = writeln!(

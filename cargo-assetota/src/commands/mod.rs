@@ -3,9 +3,11 @@
 mod build;
 mod bundle;
 mod diff;
+mod export;
 mod init;
 mod inspect;
 mod platforms;
+mod serve;
 mod size;
 mod verify;
 pub mod watch;
@@ -30,6 +32,8 @@ pub fn run(command: Command, shell: &mut Shell) -> Result<()> {
         Command::Init(args) => init::run_init(args, shell),
         Command::New(args) => init::run_new(args, shell),
         Command::Watch(args) => watch::run(args, shell),
+        Command::Export(args) => export::run(args, shell),
+        Command::Serve(args) => serve::run(args, shell),
     }
 }
 

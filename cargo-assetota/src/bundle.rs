@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
-use assetota_core::platform::{Container, Limits, Origin, Platform};
+use assetota_core::platform::{Container, Limits, Origin, Platform, StoreGeometry};
 use assetota_core::{Budget, Codec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -169,21 +169,60 @@ impl StorageJson {
             per_block_overhead: l.map_or(0, |l| l.per_block_overhead),
             per_asset_overhead: p.container.fixed,
             name_in_container: p.container.includes_name,
-            store: None,
+            store: p.store.map(|g| StoreJson {
+                write_size: g.write_size,
+                erase_size: g.erase_size,
+                partition_size: g.partition_size,
+                partition_offset: g.partition_offset,
+            }),
         }
     }
 }
 
 impl BundleManifest {
     /// The platform the bundle records, rebuilt so its budget can be checked.
+    /// A store platform is rebuilt from its geometry, which must give the
+    /// block model `storage` records.
     pub fn platform(&self) -> std::result::Result<Platform, String> {
-        let codec = self.codec.to_codec()?;
+        let codec = self.codec.to_codec().map_err(|e| format!("codec: {e}"))?;
         let s = &self.storage;
         let origin = match &self.platform {
             None => Origin::Unconstrained,
             Some(name) if assetota_core::platform::builtin(name).is_some() => Origin::BuiltIn,
             Some(_) => Origin::Config(PathBuf::from(MANIFEST_JSON)),
         };
+        if let Some(store) = &s.store {
+            let geometry = StoreGeometry {
+                write_size: store.write_size,
+                erase_size: store.erase_size,
+                partition_size: store.partition_size,
+                partition_offset: store.partition_offset,
+            };
+            let name = self.platform.as_deref().unwrap_or("(none)");
+            let p = assetota_core::platform::store_platform(
+                name,
+                geometry,
+                s.limit_single,
+                codec,
+                origin,
+            )
+            .map_err(|e| format!("storage.store: {e}"))?;
+            let rebuilt = StorageJson::from_platform(&p);
+            if rebuilt != *s {
+                return Err(format!(
+                    "storage: the block model ({} B blocks, {} B per block, {} B per asset, {:?} B in total) is not what the store geometry gives ({} B, {} B, {} B, {:?} B)",
+                    s.block_size,
+                    s.per_block_overhead,
+                    s.per_asset_overhead,
+                    s.limit_total,
+                    rebuilt.block_size,
+                    rebuilt.per_block_overhead,
+                    rebuilt.per_asset_overhead,
+                    rebuilt.limit_total
+                ));
+            }
+            return Ok(p);
+        }
         let mut p = match &self.platform {
             Some(name) => assetota_core::platform::builtin(name)
                 .unwrap_or_else(|| assetota_core::platform::unconstrained(codec)),
@@ -203,6 +242,14 @@ impl BundleManifest {
         });
         p.origin = origin;
         Ok(p)
+    }
+}
+
+impl AssetJson {
+    /// The codec this asset is stored with: its own, or the bundle's `codec`
+    /// when the bundle predates per-asset codecs.
+    pub fn stored_codec(&self, bundle: &CodecJson) -> std::result::Result<Codec, String> {
+        self.codec.as_ref().unwrap_or(bundle).to_codec()
     }
 }
 
@@ -227,7 +274,7 @@ pub fn assets_json(budget: &Budget) -> Vec<AssetJson> {
             compressed_size: a.measured.compressed_size,
             stored_size: a.stored_size,
             storage_size: a.storage_size,
-            codec: Some(CodecJson::from_codec(budget.platform.codec)),
+            codec: Some(CodecJson::from_codec(a.codec)),
         })
         .collect()
 }

@@ -35,6 +35,9 @@ pub struct SizeAssetJson {
     pub stored_size: u64,
     pub storage_size: u64,
     pub verdict: &'static str,
+    /// The codec the asset is stored with: the platform's, or `none` where a
+    /// store platform keeps raw what its codec does not shrink.
+    pub codec: &'static str,
 }
 
 /// The W800-style firmware check of a partition-table platform: the image
@@ -121,6 +124,7 @@ pub fn size_json(package: &str, budget: &Budget, firmware: Option<FirmwareCheck>
                 stored_size: a.stored_size,
                 storage_size: a.storage_size,
                 verdict: a.verdict.as_str(),
+                codec: a.codec.kind(),
             })
             .collect(),
         total_size: budget.total_size,
@@ -219,42 +223,75 @@ pub fn budget_table(package: &str, budget: &Budget) -> String {
             p.codec
         ),
     };
-    let mut t = Table::new(&[
-        "ASSET",
-        "RAW",
-        "COMPRESSED",
-        "STORED",
-        "STORAGE",
-        "% OF LIMIT",
-        "",
-    ]);
+    // A CODEC column only when some asset is not stored with the platform's
+    // codec (a store platform keeps raw what its codec does not shrink).
+    let raw = budget.assets.iter().filter(|a| a.codec != p.codec).count();
+    let mut header = vec!["ASSET", "RAW", "COMPRESSED"];
+    if raw > 0 {
+        header.push("CODEC");
+    }
+    header.extend(["STORED", "STORAGE", "% OF LIMIT", ""]);
+    let mut t = Table::new(&header);
     for a in &budget.assets {
-        t.row(vec![
+        let mut row = vec![
             a.measured.name.clone(),
             Bytes(a.measured.size).to_string(),
             Bytes(a.measured.compressed_size).to_string(),
+        ];
+        if raw > 0 {
+            row.push(a.codec.kind().to_owned());
+        }
+        row.extend([
             Bytes(a.stored_size).to_string(),
             Bytes(a.storage_size).to_string(),
             pct(a.stored_size, budget.limit_single),
             mark(a.verdict).to_owned(),
         ]);
+        t.row(row);
     }
     let count = budget.assets.len();
-    t.row(vec![
+    let mut total = vec![
         format!("total ({count} asset{})", if count == 1 { "" } else { "s" }),
         Bytes(budget.total_size).to_string(),
         Bytes(budget.total_compressed_size).to_string(),
+    ];
+    if raw > 0 {
+        total.push(String::new());
+    }
+    total.extend([
         Bytes(budget.total_stored_size).to_string(),
         Bytes(budget.total_storage_size).to_string(),
         pct(budget.total_storage_size, budget.limit_total),
         mark(budget.total_verdict).to_owned(),
     ]);
+    t.row(total);
     let mut out = format!("{title}\n{}", t.render());
+    if raw > 0 {
+        out.push_str(&format!(
+            "  {} stored raw: {} does not make {} smaller\n",
+            self::count(raw, "asset"),
+            p.codec.kind(),
+            if raw == 1 { "it" } else { "them" }
+        ));
+    }
     if let Some(total) = budget.limit_total {
         out.push_str(&format!(
             "  limits: {} total storage{}; per asset % is of the single-asset limit, total % of the total\n",
             Bytes(total),
             budget.limit_single.map(|s| format!(", {} per asset (stored size)", Bytes(s))).unwrap_or_default()
+        ));
+    }
+    if let Some(store) = &p.store {
+        let block = u64::from(store.erase_size);
+        out.push_str(&format!(
+            "  store: {} erase blocks of {}{}, {} B writes; every asset takes whole blocks\n",
+            store.usable_size() / block.max(1),
+            Bytes(block),
+            store
+                .partition_offset
+                .map(|o| format!(" at {o:#x}"))
+                .unwrap_or_default(),
+            store.write_size
         ));
     }
     out

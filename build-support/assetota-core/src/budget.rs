@@ -1,6 +1,7 @@
 //! The budget: what each asset and all of them cost on a platform, against
 //! its limits.
 
+use crate::codec::Codec;
 use crate::measure::Measured;
 use crate::platform::Platform;
 
@@ -37,7 +38,12 @@ impl Verdict {
 /// One asset's cost on a platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssetCost {
+    /// Its `compressed_size` is the length of the payload as stored with
+    /// [`AssetCost::codec`] (the raw size when stored raw).
     pub measured: Measured,
+    /// The codec the asset is stored with: the platform's, or `none` where
+    /// the platform stores raw what its codec does not shrink.
+    pub codec: Codec,
     /// Encoded payload plus the platform's container.
     pub stored_size: u64,
     /// Flash occupied once rounded to the filesystem's blocks.
@@ -68,17 +74,40 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// The budget of assets measured with the platform's codec. On a
+    /// platform that [stores raw](Platform::stores_raw_when_not_smaller) what
+    /// its codec does not shrink, an asset whose `compressed_size >= size` is
+    /// stored with codec `none`: its compressed size becomes its size.
     pub fn new(platform: &Platform, measured: Vec<Measured>) -> Budget {
+        let raw_fallback = platform.stores_raw_when_not_smaller();
+        let with_codecs = measured
+            .into_iter()
+            .map(|mut m| {
+                if raw_fallback && m.compressed_size >= m.size {
+                    m.compressed_size = m.size;
+                    (m, Codec::None)
+                } else {
+                    (m, platform.codec)
+                }
+            })
+            .collect();
+        Budget::with_codecs(platform, with_codecs)
+    }
+
+    /// The budget of assets whose codec is already decided (as a bundle
+    /// records it): each `compressed_size` is the length with its codec.
+    pub fn with_codecs(platform: &Platform, measured: Vec<(Measured, Codec)>) -> Budget {
         let limit_total = platform.limits.as_ref().map(|l| l.total);
         let limit_single = platform.limits.as_ref().and_then(|l| l.max_asset);
         let assets: Vec<AssetCost> = measured
             .into_iter()
-            .map(|m| {
+            .map(|(m, codec)| {
                 let stored_size = platform.stored_size(&m.name, m.compressed_size);
                 AssetCost {
                     storage_size: platform.storage_size(stored_size),
                     verdict: Verdict::of(stored_size, limit_single),
                     stored_size,
+                    codec,
                     measured: m,
                 }
             })

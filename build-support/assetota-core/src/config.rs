@@ -10,6 +10,7 @@ use crate::codec::{Codec, PARTICLE_DEFLATE};
 use crate::names::DEFAULT_MAX_NAME_LEN;
 use crate::partition::{PartitionError, PartitionTable};
 use crate::platform::{self, Container, Limits, Origin, Platform};
+use assetota_store::GeometryError;
 use std::path::{Path, PathBuf};
 use toml_edit::{Item, TableLike, Value};
 
@@ -18,6 +19,7 @@ pub const PLATFORM_ENV: &str = "ASSETOTA_PLATFORM";
 
 const PACKAGE_KEYS: &[&str] = &["dir", "platform", "codec", "exclude", "platforms"];
 const PLATFORM_KEYS: &[&str] = &[
+    "kind",
     "total",
     "partition-table",
     "partition",
@@ -30,6 +32,36 @@ const PLATFORM_KEYS: &[&str] = &[
     "max-name",
     "app-partition",
     "ota-partition",
+];
+/// The keys of a platform of kind `assetota-store`.
+const STORE_KEYS: &[&str] = &[
+    "kind",
+    "partition-size",
+    "total",
+    "partition-table",
+    "partition",
+    "partition-offset",
+    "erase-size",
+    "write-size",
+    "max-asset",
+    "codec",
+    "max-name",
+    "app-partition",
+    "ota-partition",
+];
+/// Keys of the generic block model that the store's layout fixes.
+const BLOCK_MODEL_KEYS: &[&str] = &[
+    "block-size",
+    "per-block-overhead",
+    "per-asset-overhead",
+    "reserved-blocks",
+];
+/// Keys that only a store platform has.
+const STORE_ONLY_KEYS: &[&str] = &[
+    "partition-size",
+    "partition-offset",
+    "erase-size",
+    "write-size",
 ];
 const CODEC_KEYS: &[&str] = &["kind", "level", "window-bits", "dict-size"];
 
@@ -419,6 +451,39 @@ fn custom_platform(
     let table = item
         .as_table_like()
         .ok_or_else(|| src.error(item.span(), prefix, "must be a table"))?;
+    let kind = match table.get("kind") {
+        None => platform::GENERIC_KIND.to_owned(),
+        Some(i) => {
+            let kind = string(src, i, &format!("{prefix}.kind"))?;
+            if !platform::KINDS.contains(&kind.as_str()) {
+                return Err(src.error(
+                    i.span(),
+                    &format!("{prefix}.kind"),
+                    format!(
+                        "is `{kind}`, not a known platform kind; known kinds: {}",
+                        platform::KINDS.join(", ")
+                    ),
+                ));
+            }
+            kind
+        }
+    };
+    if kind == platform::STORE_KIND {
+        return store_platform(src, name, item, table, prefix, root, inputs);
+    }
+    for (k, i) in table.iter() {
+        if STORE_ONLY_KEYS.contains(&k) {
+            return Err(src.error(
+                i.span(),
+                &format!("{prefix}.{k}"),
+                format!(
+                    "applies to platforms of kind \"{}\" only; add `kind = \"{}\"` to budget for the device store",
+                    platform::STORE_KIND,
+                    platform::STORE_KIND
+                ),
+            ));
+        }
+    }
     check_keys(src, table, prefix, PLATFORM_KEYS)?;
     let key = |k: &str| format!("{prefix}.{k}");
     let get_size = |k: &str| table.get(k).map(|i| size(src, i, &key(k))).transpose();
@@ -459,28 +524,7 @@ fn custom_platform(
             ));
         }
     };
-    let firmware_partitions = match (
-        &partitions,
-        get_str("app-partition")?,
-        get_str("ota-partition")?,
-    ) {
-        (Some(table), app, ota) => {
-            let app = app.unwrap_or_else(|| "app".to_owned());
-            let ota = ota.unwrap_or_else(|| "app_ota".to_owned());
-            match (table.size_of(&app), table.size_of(&ota)) {
-                (Ok(a), Ok(o)) => Some((a, o)),
-                _ => None,
-            }
-        }
-        (None, None, None) => None,
-        (None, _, _) => {
-            return Err(src.error(
-                item.span(),
-                &key("app-partition"),
-                "needs `partition-table`",
-            ));
-        }
-    };
+    let firmware_partitions = firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
 
     let block_size = get_size("block-size")?.unwrap_or(0);
     let per_block_overhead = get_size("per-block-overhead")?.unwrap_or(0);
@@ -535,6 +579,221 @@ fn custom_platform(
         flat_names: false,
         particle_id: None,
         firmware_partitions,
+        store: None,
         origin: Origin::Config(src.path.to_owned()),
     })
+}
+
+type KeyFn<'a> = dyn Fn(&str) -> String + 'a;
+type StrFn<'a> = dyn Fn(&str) -> Result<Option<String>, ConfigError> + 'a;
+
+/// The firmware limits of a partition table: the sizes of its app and OTA
+/// partitions (`app-partition`, `ota-partition`, default `app` and `app_ota`).
+fn firmware_partitions(
+    src: &Source,
+    item: &Item,
+    key: &KeyFn<'_>,
+    get_str: &StrFn<'_>,
+    partitions: Option<&PartitionTable>,
+) -> Result<Option<(u64, u64)>, ConfigError> {
+    Ok(
+        match (
+            partitions,
+            get_str("app-partition")?,
+            get_str("ota-partition")?,
+        ) {
+            (Some(table), app, ota) => {
+                let app = app.unwrap_or_else(|| "app".to_owned());
+                let ota = ota.unwrap_or_else(|| "app_ota".to_owned());
+                match (table.size_of(&app), table.size_of(&ota)) {
+                    (Ok(a), Ok(o)) => Some((a, o)),
+                    _ => None,
+                }
+            }
+            (None, None, None) => None,
+            (None, _, _) => {
+                return Err(src.error(
+                    item.span(),
+                    &key("app-partition"),
+                    "needs `partition-table`",
+                ));
+            }
+        },
+    )
+}
+
+/// A platform of kind `assetota-store`: the device store on a NOR flash of
+/// the given erase and write sizes, its numbers from `assetota_store::Layout`.
+fn store_platform(
+    src: &Source,
+    name: &str,
+    item: &Item,
+    table: &dyn TableLike,
+    prefix: &str,
+    root: &Path,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Platform, ConfigError> {
+    let key = |k: &str| format!("{prefix}.{k}");
+    for (k, i) in table.iter() {
+        if BLOCK_MODEL_KEYS.contains(&k) {
+            return Err(src.error(
+                i.span(),
+                &key(k),
+                format!(
+                    "does not apply to kind \"{}\": the store's layout sets the block (the erase size) and its overheads from `erase-size` and `write-size`; remove it",
+                    platform::STORE_KIND
+                ),
+            ));
+        }
+    }
+    check_keys(src, table, prefix, STORE_KEYS)?;
+    let get_size = |k: &str| table.get(k).map(|i| size(src, i, &key(k))).transpose();
+    let get_str = |k: &str| table.get(k).map(|i| string(src, i, &key(k))).transpose();
+    let span_of = |k: &str| table.get(k).and_then(Item::span).or_else(|| item.span());
+
+    let table_file = get_str("partition-table")?;
+    if let Some(file) = &table_file {
+        inputs.push(root.join(file));
+    }
+    let partitions = table_file
+        .as_ref()
+        .map(|file| PartitionTable::read(&root.join(file)))
+        .transpose()?;
+    let (size_key, partition_size, table_offset) =
+        match (get_size("partition-size")?, get_size("total")?, &partitions) {
+            (Some(_), Some(_), _) => {
+                return Err(src.error(
+                    span_of("total"),
+                    &key("total"),
+                    "and `partition-size` are both set; keep one",
+                ));
+            }
+            (Some(_), None, Some(_)) | (None, Some(_), Some(_)) => {
+                let k = if table.contains_key("total") {
+                    "total"
+                } else {
+                    "partition-size"
+                };
+                return Err(src.error(
+                    span_of(k),
+                    &key(k),
+                    "and `partition-table` are both set; keep one",
+                ));
+            }
+            (Some(size), None, None) => ("partition-size", size, None),
+            (None, Some(size), None) => ("total", size, None),
+            (None, None, Some(parts)) => {
+                let part = get_str("partition")?.ok_or_else(|| {
+                    src.error(
+                        item.span(),
+                        &key("partition"),
+                        "is missing; name the store's partition of the partition table",
+                    )
+                })?;
+                let p = parts.get(&part)?;
+                ("partition", p.size, p.offset)
+            }
+            (None, None, None) => {
+                return Err(src.error(
+                item.span(),
+                &key("partition-size"),
+                "is missing; set `partition-size = \"1 MiB\"` or `partition-table` and `partition`",
+            ));
+            }
+        };
+    if partitions.is_none() && table.contains_key("partition") {
+        return Err(src.error(
+            span_of("partition"),
+            &key("partition"),
+            "needs `partition-table`",
+        ));
+    }
+    let partition_offset = match (get_size("partition-offset")?, table_offset) {
+        (Some(_), Some(_)) => {
+            return Err(src.error(
+                span_of("partition-offset"),
+                &key("partition-offset"),
+                "and `partition-table` are both set; the offset comes from the table, keep one",
+            ));
+        }
+        (explicit, from_table) => explicit.or(from_table),
+    };
+    let firmware_partitions = firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
+
+    let geometry_int = |k: &str| -> Result<u32, ConfigError> {
+        let i = table.get(k).ok_or_else(|| {
+            src.error(
+                item.span(),
+                &key(k),
+                match k {
+                    "erase-size" => "is missing; set the flash's erase (sector) size, e.g. `erase-size = \"4 KiB\"`",
+                    _ => "is missing; set the flash's write (program) size in bytes, e.g. `write-size = 4`",
+                },
+            )
+        })?;
+        let v = size(src, i, &key(k))?;
+        u32::try_from(v).map_err(|_| {
+            src.error(
+                i.span(),
+                &key(k),
+                format!("is {v} B, more than the store supports"),
+            )
+        })
+    };
+    let erase_size = geometry_int("erase-size")?;
+    let write_size = geometry_int("write-size")?;
+    let geometry = platform::StoreGeometry {
+        write_size,
+        erase_size,
+        partition_size,
+        partition_offset,
+    };
+    // Which key a refused geometry is about.
+    let geometry_error = |e: GeometryError| {
+        let k = match e {
+            GeometryError::WriteSize(_) => "write-size",
+            GeometryError::EraseSize { .. } => "erase-size",
+            GeometryError::Partition { .. } => "partition-offset",
+            GeometryError::Empty => size_key,
+            // The others (the driver's read size) are not about the config.
+            _ => "write-size",
+        };
+        src.error(span_of(k), &key(k), e.to_string())
+    };
+    geometry.layout().map_err(geometry_error)?;
+    if let Some(offset) = partition_offset
+        && offset % u64::from(erase_size) != 0
+    {
+        let k = if table.contains_key("partition-offset") {
+            "partition-offset"
+        } else {
+            "partition"
+        };
+        return Err(src.error(
+            span_of(k),
+            &key(k),
+            format!(
+                "puts the store at {offset:#x}, not on a {erase_size}-byte erase block boundary"
+            ),
+        ));
+    }
+    let max_name_len = match table.get("max-name") {
+        Some(i) => small_int(src, i, &key("max-name"))? as usize,
+        None => DEFAULT_MAX_NAME_LEN,
+    };
+    let codec = match table.get("codec") {
+        Some(i) => codec(src, i, &key("codec"))?,
+        None => PARTICLE_DEFLATE,
+    };
+    let mut p = platform::store_platform(
+        name,
+        geometry,
+        get_size("max-asset")?,
+        codec,
+        Origin::Config(src.path.to_owned()),
+    )
+    .map_err(geometry_error)?;
+    p.max_name_len = max_name_len;
+    p.firmware_partitions = firmware_partitions;
+    Ok(p)
 }

@@ -69,9 +69,9 @@ pub fn scan(config: &Config, platform: &Platform) -> Result<Vec<ScannedFile>, Sc
     Ok(files)
 }
 
-/// The binary manifest (format v1) for a budget, as build.rs embeds it.
+/// The binary manifest (format v1) for a budget, as build.rs embeds it. Each
+/// entry carries the codec its asset is stored with.
 pub fn manifest_bytes(budget: &Budget) -> Result<Vec<u8>, manifest::EncodeError> {
-    let device_codec = budget.platform.codec.device_codec();
     let entries: Vec<manifest::ManifestEntry<'_>> = budget
         .assets
         .iter()
@@ -81,7 +81,7 @@ pub fn manifest_bytes(budget: &Budget) -> Result<Vec<u8>, manifest::EncodeError>
             compressed_size: a.measured.compressed_size,
             stored_size: a.stored_size,
             sha256: a.measured.sha256,
-            codec: device_codec,
+            codec: a.codec.device_codec(),
         })
         .collect();
     let platform = match budget.platform.origin {

@@ -2,7 +2,45 @@
 
 use crate::codec::{Codec, PARTICLE_DEFLATE};
 use crate::names::DEFAULT_MAX_NAME_LEN;
+use assetota_store::{GeometryError, Layout};
 use std::path::PathBuf;
+
+/// The `kind` of a custom platform that budgets for the device store
+/// (`build-support/assetota-store`).
+pub const STORE_KIND: &str = "assetota-store";
+/// The `kind` of a custom platform with the block model of its keys
+/// (`block-size`, `per-block-overhead`, `per-asset-overhead`,
+/// `reserved-blocks`); the default.
+pub const GENERIC_KIND: &str = "generic";
+/// Every `kind` a custom platform may have.
+pub const KINDS: &[&str] = &[GENERIC_KIND, STORE_KIND];
+
+/// The flash geometry of a platform whose assets live in the device store.
+/// Its numbers come from [`assetota_store::Layout`], the arithmetic the store
+/// itself runs on, so the budget is the store's exact footprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreGeometry {
+    /// The flash's write size (`WRITE_SIZE`), 1 to 32 bytes.
+    pub write_size: u32,
+    /// The flash's erase size (`ERASE_SIZE`): the store's block.
+    pub erase_size: u32,
+    /// Bytes of the store's partition (only whole erase blocks are used).
+    pub partition_size: u64,
+    /// Where the partition starts on the flash, when known (factory images).
+    pub partition_offset: Option<u64>,
+}
+
+impl StoreGeometry {
+    /// The store's layout for this flash, or why the store cannot use it.
+    pub fn layout(&self) -> Result<Layout, GeometryError> {
+        Layout::new(self.write_size, self.erase_size)
+    }
+
+    /// The partition's whole erase blocks, in bytes: what the store can use.
+    pub fn usable_size(&self) -> u64 {
+        self.partition_size - self.partition_size % u64::from(self.erase_size.max(1))
+    }
+}
 
 /// Storage limits and the block model of a platform's asset store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +97,9 @@ pub struct Platform {
     pub particle_id: Option<u16>,
     /// Firmware limits derived from a partition table: (app partition, OTA partition) sizes.
     pub firmware_partitions: Option<(u64, u64)>,
+    /// The device store's geometry, for platforms of kind `assetota-store`;
+    /// `None` for every other platform.
+    pub store: Option<StoreGeometry>,
     pub origin: Origin,
 }
 
@@ -166,6 +207,7 @@ fn particle(row: &ParticleRow, name: &str) -> Platform {
         flat_names: true,
         particle_id: Some(row.id),
         firmware_partitions: None,
+        store: None,
         origin: Origin::BuiltIn,
     }
 }
@@ -206,18 +248,82 @@ pub fn unconstrained(codec: Codec) -> Platform {
         flat_names: false,
         particle_id: None,
         firmware_partitions: None,
+        store: None,
         origin: Origin::Unconstrained,
     }
 }
 
+/// A platform whose assets live in the device store on a flash of this
+/// geometry: the usable total is the partition's whole erase blocks, the
+/// block is the erase size, and the per-block and per-asset overheads are the
+/// store's (`Layout::per_block_overhead`, `Layout::container`).
+pub fn store_platform(
+    name: &str,
+    geometry: StoreGeometry,
+    max_asset: Option<u64>,
+    codec: Codec,
+    origin: Origin,
+) -> Result<Platform, GeometryError> {
+    let layout = geometry.layout()?;
+    let total = geometry.usable_size();
+    if total == 0 {
+        return Err(GeometryError::Empty);
+    }
+    Ok(Platform {
+        name: name.to_owned(),
+        codec,
+        container: Container {
+            fixed: u64::from(layout.container()),
+            includes_name: false,
+        },
+        limits: Some(Limits {
+            total,
+            max_asset,
+            block_size: u64::from(layout.block_size()),
+            per_block_overhead: u64::from(layout.per_block_overhead()),
+        }),
+        max_name_len: DEFAULT_MAX_NAME_LEN,
+        flat_names: false,
+        particle_id: None,
+        firmware_partitions: None,
+        store: Some(geometry),
+        origin,
+    })
+}
+
 impl Platform {
+    /// The platform's kind: `particle` (built in), `generic`, `assetota-store`,
+    /// or `none` without a platform.
+    pub fn kind(&self) -> &'static str {
+        match (&self.origin, &self.store) {
+            (_, Some(_)) => STORE_KIND,
+            (Origin::BuiltIn, None) => "particle",
+            (Origin::Unconstrained, None) => "none",
+            (Origin::Config(_), None) => GENERIC_KIND,
+        }
+    }
+
+    /// Whether an asset that the codec does not shrink is stored raw (codec
+    /// `none`) instead: on the device store, which records the codec per
+    /// asset. Particle's module format is always deflate; the older custom
+    /// platforms and the unconstrained model keep the platform's codec.
+    pub fn stores_raw_when_not_smaller(&self) -> bool {
+        self.store.is_some()
+    }
+
     /// Bytes the device stores for an asset: encoded payload plus container.
     pub fn stored_size(&self, name: &str, compressed_size: u64) -> u64 {
         compressed_size + self.container.bytes_for(name)
     }
 
-    /// Bytes of flash the stored asset occupies once rounded to blocks.
+    /// Bytes of flash the stored asset occupies once rounded to blocks. On a
+    /// store platform, what `assetota_store::Layout::storage_size` says for
+    /// its payload: `ceil((payload + container) / (block − word)) × block`.
     pub fn storage_size(&self, stored_size: u64) -> u64 {
+        if let Some(layout) = self.store.as_ref().and_then(|s| s.layout().ok()) {
+            let payload = stored_size.saturating_sub(self.container.fixed);
+            return layout.storage_size(payload);
+        }
         match &self.limits {
             Some(l) if l.block_size > 0 => {
                 let payload_per_block = l.block_size - l.per_block_overhead;
@@ -256,6 +362,52 @@ mod tests {
         }
         assert_eq!(builtin("PHOTON2").unwrap().name, "p2");
         assert!(builtin("photon").is_none());
+    }
+
+    #[test]
+    fn store_platforms_block_model_is_the_layouts() {
+        // The generic block model recorded in `limits` and `container` gives
+        // the same footprint as the store's own arithmetic, so a reader that
+        // only knows the block model (an older bundle reader) agrees too.
+        for (write, erase) in [
+            (1, 256),
+            (4, 4096),
+            (8, 4096),
+            (16, 2048),
+            (32, 256),
+            (4, 256 << 10),
+        ] {
+            let geometry = StoreGeometry {
+                write_size: write,
+                erase_size: erase,
+                partition_size: 64 << 20,
+                partition_offset: None,
+            };
+            let p = store_platform("s", geometry, None, PARTICLE_DEFLATE, Origin::BuiltIn).unwrap();
+            let layout = geometry.layout().unwrap();
+            let l = p.limits.as_ref().unwrap();
+            let block = l.block_size;
+            for payload in [0u64, 1, 100, 255, 4000, 4096, 70_000, 1 << 20] {
+                let stored = p.stored_size("x", payload);
+                let generic = stored.div_ceil(block - l.per_block_overhead) * block;
+                assert_eq!(p.storage_size(stored), layout.storage_size(payload));
+                assert_eq!(
+                    generic,
+                    layout.storage_size(payload),
+                    "{write}/{erase}/{payload}"
+                );
+            }
+        }
+        let empty = StoreGeometry {
+            write_size: 4,
+            erase_size: 4096,
+            partition_size: 4095,
+            partition_offset: None,
+        };
+        assert_eq!(
+            store_platform("s", empty, None, PARTICLE_DEFLATE, Origin::BuiltIn),
+            Err(GeometryError::Empty)
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use assetota_core::bytesize::Bytes;
 use assetota_core::platform::{Origin, Platform};
 use serde::Serialize;
 
-use crate::bundle::CodecJson;
+use crate::bundle::{CodecJson, StorageJson, StoreJson};
 use crate::cargo;
 use crate::cli::PlatformsArgs;
 use crate::error::{Error, Result};
@@ -16,6 +16,8 @@ use crate::shell::Shell;
 struct PlatformJson {
     name: String,
     aliases: Vec<String>,
+    /// `particle` (built in), `generic` or `assetota-store`.
+    kind: &'static str,
     origin: String,
     codec: CodecJson,
     limit_total: Option<u64>,
@@ -29,6 +31,9 @@ struct PlatformJson {
     app_partition: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ota_partition: Option<u64>,
+    /// The device store's flash geometry (kind `assetota-store`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    store: Option<StoreJson>,
 }
 
 fn to_json(p: &Platform) -> PlatformJson {
@@ -45,6 +50,7 @@ fn to_json(p: &Platform) -> PlatformJson {
     PlatformJson {
         name: p.name.clone(),
         aliases,
+        kind: p.kind(),
         origin: match &p.origin {
             Origin::BuiltIn => "built-in".into(),
             Origin::Config(path) => path.display().to_string(),
@@ -60,6 +66,7 @@ fn to_json(p: &Platform) -> PlatformJson {
         max_name_len: p.max_name_len,
         app_partition: p.firmware_partitions.map(|(a, _)| a),
         ota_partition: p.firmware_partitions.map(|(_, o)| o),
+        store: StorageJson::from_platform(p).store,
     }
 }
 

@@ -100,12 +100,13 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
         None => match m.platform() {
             Ok(p) => Some(p),
             Err(e) => {
-                problems.push(format!("`{}`: codec: {e}", bundle::MANIFEST_JSON));
+                problems.push(format!("`{}`: {e}", bundle::MANIFEST_JSON));
                 None
             }
         },
     };
     let mut measured = Vec::new();
+    let mut recorded_codecs = Vec::new();
     for a in &m.assets {
         if platform.as_ref().is_some_and(|p| p.flat_names) && a.name.contains('/') {
             problems.push(format!(
@@ -146,24 +147,41 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
             ));
         }
         if let Some(p) = &platform {
-            let compressed = p.codec.encoded_len(bytes).unwrap_or(u64::MAX);
+            // The payload as stored, with the asset's own codec (the
+            // bundle's, in bundles that predate per-asset codecs).
+            let recorded = match a.stored_codec(&m.codec) {
+                Ok(codec) => codec,
+                Err(e) => {
+                    problems.push(format!("`{}`: codec: {e}", a.file));
+                    p.codec
+                }
+            };
+            let compressed = recorded.encoded_len(bytes).unwrap_or(u64::MAX);
             if compressed != a.compressed_size {
                 problems.push(format!(
                     "`{}`: compresses to {} with {}, manifest.json says {}",
                     a.file,
                     Bytes(compressed),
-                    p.codec,
+                    recorded,
                     Bytes(a.compressed_size)
                 ));
             }
+            // With the platform's codec, for the budget to decide again which
+            // codec the asset gets (raw where a store platform's does not shrink it).
+            let with_platform = if recorded == p.codec {
+                compressed
+            } else {
+                p.codec.encoded_len(bytes).unwrap_or(u64::MAX)
+            };
             let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
             measured.push(Measured {
                 name: a.name.clone(),
                 path: a.file.clone().into(),
                 size: bytes.len() as u64,
                 sha256: digest,
-                compressed_size: compressed,
+                compressed_size: with_platform,
             });
+            recorded_codecs.push(recorded);
         }
     }
 
@@ -171,7 +189,13 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     if let Some(platform) = &platform {
         let budget = Budget::new(platform, measured);
         if args.platform.is_none() {
-            for (cost, a) in budget.assets.iter().zip(&m.assets) {
+            for ((cost, a), recorded) in budget.assets.iter().zip(&m.assets).zip(&recorded_codecs) {
+                if cost.codec != *recorded {
+                    problems.push(format!(
+                        "`{}`: stored with {recorded}, but platform `{}` stores it with {}",
+                        a.file, platform.name, cost.codec
+                    ));
+                }
                 if cost.storage_size != a.storage_size || cost.stored_size != a.stored_size {
                     problems.push(format!(
                         "`{}`: stored {} in {} of storage on `{}`, manifest.json says {} in {}",
@@ -275,6 +299,11 @@ fn compare_embedded(
                 e.compressed_size(),
                 a.compressed_size
             ));
+        }
+        if let Ok(codec) = a.stored_codec(&m.codec)
+            && e.codec() != codec.device_codec()
+        {
+            diffs.push(format!("codec {} vs {}", e.codec(), codec.device_codec()));
         }
         if e.stored_size() != a.stored_size {
             diffs.push(format!(

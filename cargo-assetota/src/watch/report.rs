@@ -47,6 +47,7 @@ pub fn diff<'a>(old: &'a Budget, new: &'a Budget) -> Vec<Change<'a>> {
                 let (old, new) = (a.next().expect("peeked"), b.next().expect("peeked"));
                 if old.measured.sha256 != new.measured.sha256
                     || old.measured.size != new.measured.size
+                    || old.codec != new.codec
                     || old.stored_size != new.stored_size
                     || old.storage_size != new.storage_size
                 {
@@ -96,6 +97,15 @@ fn single_limit_note(asset: &AssetCost, budget: &Budget) -> String {
     }
 }
 
+/// `, stored raw` for an asset a store platform keeps uncompressed.
+fn raw_note(asset: &AssetCost, budget: &Budget) -> &'static str {
+    if asset.codec != budget.platform.codec && asset.codec == assetota_core::Codec::None {
+        ", stored raw"
+    } else {
+        ""
+    }
+}
+
 fn signed(delta: i128) -> String {
     let sign = if delta < 0 { "-" } else { "+" };
     format!("{sign}{}", Bytes(delta.unsigned_abs() as u64))
@@ -107,10 +117,11 @@ pub fn change_line(change: &Change<'_>, new: &Budget) -> (Verdict, String) {
         Change::Added(a) => (
             a.verdict,
             format!(
-                "  added    {}  {} stored ({} raw){}",
+                "  added    {}  {} stored ({} raw{}){}",
                 a.name(),
                 Bytes(a.stored_size),
                 Bytes(a.measured.size),
+                raw_note(a, new),
                 single_limit_note(a, new)
             ),
         ),
@@ -128,9 +139,10 @@ pub fn change_line(change: &Change<'_>, new: &Budget) -> (Verdict, String) {
             (
                 a.verdict,
                 format!(
-                    "  changed  {}  {} stored ({was}){}",
+                    "  changed  {}  {} stored ({was}{}){}",
                     a.name(),
                     Bytes(a.stored_size),
+                    raw_note(a, new),
                     single_limit_note(a, new)
                 ),
             )

@@ -255,3 +255,155 @@ fn size_keeps_the_measure_cache_in_the_target_dir() {
     assert_eq!(text["size"], 800);
     assert_ne!(changed["total_size"], cold["total_size"]);
 }
+
+/// A platform for the device store on QEMU `virt`'s second flash (DESIGN §11):
+/// 32 MiB of 256 KiB sectors, 4-byte writes, deflate with a 4 KiB window.
+pub const META_STORE: &str = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"virt-store\"\n\n\
+    [package.metadata.assetota.platforms.virt-store]\nkind = \"assetota-store\"\npartition-size = \"32 MiB\"\n\
+    erase-size = \"256 KiB\"\nwrite-size = 4\npartition-offset = 0x22000000\n\
+    codec = { kind = \"deflate\", level = 6, window-bits = 12 }\n";
+
+/// Raw DEFLATE length from Python's zlib (level, window bits, memLevel 8):
+/// an encoder independent of the one under test.
+pub fn python_raw_deflate_len(data: &[u8], level: u32, wbits: u8) -> u64 {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let script = format!(
+        "import sys,zlib; c=zlib.compressobj({level}, zlib.DEFLATED, -{wbits}, 8); d=sys.stdin.buffer.read(); print(len(c.compress(d)+c.flush()))"
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// 300 KiB that deflate cannot shrink: two of the store's 256 KiB blocks.
+pub fn store_noise() -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..300 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_store_platform_budgets_whole_erase_blocks_and_stores_raw_what_deflate_grows() {
+    let p = Project::host("cli_size_store", META_STORE).with_assets();
+    p.write("assets/noise.bin", store_noise());
+    let json = p.cli(&["size", "--json"]).success().json();
+    assert_eq!(json["platform"], "virt-store");
+    assert_eq!(json["codec"]["kind"], "deflate");
+    assert_eq!(json["codec"]["window_bits"], 12);
+    assert_eq!(json["limit_total"], 32u64 << 20);
+    assert_eq!(json["limit_single"], serde_json::Value::Null);
+    assert_eq!(json["fits"], true);
+    // By hand: each asset is its payload (raw when deflate does not shrink
+    // it) plus the store's 104-byte container (a 76-byte head padded to the
+    // 8-byte word, three state words), in 256 KiB blocks of which the last
+    // 8 bytes are the block's DONE word.
+    let block = 256u64 * 1024;
+    let mut total_storage = 0;
+    let mut raw_names = Vec::new();
+    for a in json["assets"].as_array().unwrap() {
+        let name = a["name"].as_str().unwrap();
+        let bytes = std::fs::read(p.path().join("assets").join(name)).unwrap();
+        let size = bytes.len() as u64;
+        let deflated = python_raw_deflate_len(&bytes, 6, 12);
+        let (codec, compressed) = if deflated >= size {
+            raw_names.push(name.to_owned());
+            ("none", size)
+        } else {
+            ("deflate", deflated)
+        };
+        assert_eq!(a["size"], size, "{name}");
+        assert_eq!(a["codec"], codec, "{name}");
+        assert_eq!(a["compressed_size"], compressed, "{name}");
+        assert_eq!(a["stored_size"], compressed + 104, "{name}");
+        let storage = (compressed + 104).div_ceil(block - 8) * block;
+        assert_eq!(a["storage_size"], storage, "{name}");
+        total_storage += storage;
+        for key in ["sha256", "verdict"] {
+            assert!(a.get(key).is_some(), "asset lacks {key}");
+        }
+    }
+    // config.json (32 B of JSON) and the noise do not shrink.
+    assert_eq!(raw_names, ["config.json", "noise.bin"]);
+    let noise = &json["assets"][2];
+    assert_eq!(noise["storage_size"], 2 * block);
+    assert_eq!(json["total_storage_size"], total_storage);
+    assert_eq!(json["total_storage_size"], 5 * block);
+
+    // The table shows the codec where raw was chosen.
+    let human = p.cli(&["size"]).success();
+    let line = |name: &str| {
+        human
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{}", human.stdout))
+            .to_owned()
+    };
+    assert!(human.stdout.contains("CODEC"), "{}", human.stdout);
+    assert!(line("noise.bin").contains(" none "), "{}", human.stdout);
+    assert!(line("text.txt").contains(" deflate "), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("2 assets stored raw: deflate does not make them smaller"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("store: 128 erase blocks of 262,144 B at 0x22000000, 4 B writes"),
+        "{}",
+        human.stdout
+    );
+
+    // Particle platforms keep deflate for every asset, as before.
+    let p2 = p
+        .cli(&["size", "--json", "--platform", "p2"])
+        .success()
+        .json();
+    for a in p2["assets"].as_array().unwrap() {
+        assert_eq!(a["codec"], "deflate");
+    }
+    let noise = p2["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "noise.bin")
+        .unwrap();
+    assert_eq!(
+        noise["compressed_size"],
+        python_raw_deflate_len(&store_noise(), 6, 15)
+    );
+
+    // A bad geometry fails with the key and the store's reason.
+    let bad = META_STORE.replace("write-size = 4", "write-size = 64");
+    p.write(
+        "Cargo.toml",
+        std::fs::read_to_string(p.path().join("Cargo.toml"))
+            .unwrap()
+            .replace(META_STORE, &bad),
+    );
+    p.cli(&["size"])
+        .failure(1)
+        .stderr_has("platforms.virt-store.write-size")
+        .stderr_has("flash write size 64 B is not supported");
+}

@@ -102,4 +102,41 @@ fn platforms_lists_builtins_and_the_packages_custom_ones() {
         .clone();
     assert_eq!(tiny["limit_total"], 65_536);
     assert_eq!(tiny["codec"]["kind"], "xz");
+    assert_eq!(tiny["kind"], "generic");
+    assert!(tiny.get("store").is_none());
+    let p2 = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "p2")
+        .unwrap();
+    assert_eq!(p2["kind"], "particle");
+
+    // A store platform shows its geometry and the numbers it gives.
+    let p = Project::host("cli_platforms_store", crate::size::META_STORE);
+    let json = p.cli(&["platforms", "--json"]).success().json();
+    let store = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "virt-store")
+        .expect("store platform listed")
+        .clone();
+    assert_eq!(store["kind"], "assetota-store");
+    assert_eq!(
+        store["store"],
+        serde_json::json!({
+            "write_size": 4,
+            "erase_size": 262_144,
+            "partition_size": 33_554_432,
+            "partition_offset": 0x2200_0000u64,
+        })
+    );
+    assert_eq!(store["limit_total"], 33_554_432);
+    assert_eq!(store["block_size"], 262_144);
+    assert_eq!(store["per_block_overhead"], 8);
+    assert_eq!(store["per_asset_overhead"], 104);
+    assert_eq!(store["name_in_container"], false);
+    let human = p.cli(&["platforms"]).success();
+    assert!(human.stdout.contains("virt-store"), "{}", human.stdout);
 }

@@ -355,3 +355,117 @@ fn budget_and_recompression_are_rechecked() {
     p.cli(&["verify", "--platform", "argon", bundle.to_str().unwrap()])
         .success();
 }
+
+/// `manifest.json` of `entries` edited by `f`, the other entries as they are.
+fn with_manifest(entries: &[(String, Vec<u8>)], f: &dyn Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let mut m: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
+    f(&mut m);
+    let m = serde_json::to_vec(&m).unwrap();
+    rewrite(entries, |n, d| {
+        Some(if n == "manifest.json" {
+            m.clone()
+        } else {
+            d.to_vec()
+        })
+    })
+}
+
+#[test]
+fn a_store_bundle_records_each_codec_and_the_geometry_and_verifies() {
+    let p = Project::host("cli_verify_store", crate::size::META_STORE).with_assets();
+    p.write("assets/noise.bin", crate::size::store_noise());
+    p.cli(&["build"]).success();
+    let bundle = p.bundle(None, "debug");
+    verify(&p, &bundle).success();
+
+    let entries = zip_entries(&bundle);
+    let m: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
+    assert_eq!(
+        m["storage"]["store"],
+        serde_json::json!({
+            "write_size": 4,
+            "erase_size": 262_144,
+            "partition_size": 33_554_432,
+            "partition_offset": 0x2200_0000u64,
+        })
+    );
+    let codec_of = |name: &str| {
+        m["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap()["codec"]
+            .clone()
+    };
+    assert_eq!(codec_of("noise.bin"), serde_json::json!({"kind": "none"}));
+    assert_eq!(codec_of("config.json"), serde_json::json!({"kind": "none"}));
+    assert_eq!(
+        codec_of("text.txt"),
+        serde_json::json!({"kind": "deflate", "level": 6, "window_bits": 12})
+    );
+
+    // The firmware's embedded manifest says the same, entry by entry.
+    let firmware = &entries
+        .iter()
+        .find(|(n, _)| *n == m["firmware"]["file"])
+        .unwrap()
+        .1;
+    let offset = m["firmware"]["manifest_offset"].as_u64().unwrap() as usize;
+    let len = m["firmware"]["manifest_size"].as_u64().unwrap() as usize;
+    let embedded = assetota::Manifest::parse(&firmware[offset..offset + len]).unwrap();
+    assert_eq!(embedded.platform(), Some("virt-store"));
+    let noise = embedded.get("noise.bin").unwrap();
+    assert_eq!(noise.codec(), assetota::Codec::None);
+    assert_eq!(noise.compressed_size(), noise.size());
+    assert_eq!(noise.stored_size(), noise.size() + 104);
+    assert_eq!(
+        embedded.get("text.txt").unwrap().codec(),
+        assetota::Codec::Deflate { window_bits: 12 }
+    );
+
+    // Claiming deflate for an asset stored raw is caught twice: the bytes do
+    // not deflate to that size, the firmware's manifest says none.
+    p.write(
+        "liar.zip",
+        with_manifest(&entries, &|m| {
+            for a in m["assets"].as_array_mut().unwrap() {
+                if a["name"] == "noise.bin" {
+                    a["codec"] =
+                        serde_json::json!({"kind": "deflate", "level": 6, "window_bits": 12});
+                }
+            }
+        }),
+    );
+    verify(&p, &p.path().join("liar.zip"))
+        .failure(4)
+        .stderr_has("`assets/noise.bin`: compresses to")
+        .stderr_has("codec none vs deflate");
+    // A geometry that does not give the recorded block model.
+    p.write(
+        "geometry.zip",
+        with_manifest(&entries, &|m| {
+            m["storage"]["store"]["erase_size"] = 4096.into();
+        }),
+    );
+    verify(&p, &p.path().join("geometry.zip"))
+        .failure(4)
+        .stderr_has("is not what the store geometry gives");
+}
+
+#[test]
+fn bundles_without_per_asset_codecs_still_verify() {
+    // What earlier versions wrote: no `codec` per asset, so the bundle's applies.
+    let (p, bundle) = built("cli_verify_old_bundle", META_P2);
+    let entries = zip_entries(&bundle);
+    p.write(
+        "old.zip",
+        with_manifest(&entries, &|m| {
+            for a in m["assets"].as_array_mut().unwrap() {
+                a.as_object_mut().unwrap().remove("codec");
+            }
+            assert!(m["storage"].get("store").is_none());
+        }),
+    );
+    verify(&p, &p.path().join("old.zip")).success();
+}

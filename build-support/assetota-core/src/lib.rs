@@ -13,6 +13,8 @@ pub mod names;
 pub mod partition;
 pub mod platform;
 pub mod scan;
+#[cfg(feature = "store-image")]
+pub mod store_image;
 
 pub use budget::{AssetCost, Budget, Finding, Verdict};
 pub use codec::Codec;

@@ -67,6 +67,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Serve an export directory, or a bundle, over HTTP for development (Range, ETag, HEAD)
     Serve(ServeArgs),
+    /// Write the factory image of the device store with every asset installed (bin, Intel HEX or UF2)
+    Image(ImageArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -332,6 +334,75 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
+}
+
+/// The file format of `image`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreImageFormat {
+    /// The partition's bytes, exactly its size, 0xFF where erased
+    Bin,
+    /// Intel HEX at the partition's address
+    Hex,
+    /// UF2 blocks of 256 bytes at the partition's address
+    Uf2,
+}
+
+impl StoreImageFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreImageFormat::Bin => "bin",
+            StoreImageFormat::Hex => "hex",
+            StoreImageFormat::Uf2 => "uf2",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// The `.assetota.zip` bundle (verified first)
+    pub bundle: PathBuf,
+    /// Build for this `assetota-store` platform of the package's config instead of the geometry the bundle records
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// Where to write the image
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+    /// File format
+    #[arg(long, value_enum, default_value = "bin")]
+    pub format: StoreImageFormat,
+    /// Merge the bundle's firmware at its load address (hex and uf2)
+    #[arg(long)]
+    pub firmware: bool,
+    /// Address of the store partition in a hex or uf2 file [default: the platform's `partition-offset`]
+    #[arg(long, value_name = "ADDR", value_parser = parse_address)]
+    pub address: Option<u64>,
+    /// UF2 family ID (sets the familyID flag, 0x2000)
+    #[arg(long, value_name = "ID", value_parser = parse_family_id)]
+    pub family_id: Option<u32>,
+    /// Leave out erased (all-0xFF) records or blocks of a hex or uf2 file; only for a programmer that erases the whole range first
+    #[arg(long)]
+    pub skip_erased: bool,
+    /// Print what was written as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+}
+
+/// A number in decimal or `0x` hexadecimal.
+fn parse_address(text: &str) -> Result<u64, String> {
+    let t = text.trim().replace('_', "");
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse::<u64>(),
+    };
+    parsed.map_err(|_| format!("`{text}` is not a number (decimal, or hexadecimal with 0x)"))
+}
+
+/// A UF2 family ID: 32 bits, decimal or `0x` hexadecimal.
+fn parse_family_id(text: &str) -> Result<u32, String> {
+    let n = parse_address(text)?;
+    u32::try_from(n).map_err(|_| format!("`{text}` is more than 32 bits"))
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod build;
 mod bundle;
 mod diff;
 mod export;
+mod image;
 mod init;
 mod inspect;
 mod platforms;
@@ -34,6 +35,7 @@ pub fn run(command: Command, shell: &mut Shell) -> Result<()> {
         Command::Watch(args) => watch::run(args, shell),
         Command::Export(args) => export::run(args, shell),
         Command::Serve(args) => serve::run(args, shell),
+        Command::Image(args) => image::run(args, shell),
     }
 }
 

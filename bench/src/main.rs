@@ -1555,7 +1555,10 @@ fn cortex_m_cost(base: &Path, root: &Path, runs: usize) -> Res<Vec<Vec<Run>>> {
         io("firmware copy", std::fs::write(d.join("Cargo.toml"), toml))?;
         if !helper {
             let build_rs = io("build.rs", std::fs::read_to_string(d.join("build.rs")))?
-                .replace("\n    assetota_build::embed();\n", "");
+                .replace(
+                    "\n    // The manifest, and the store partition with every asset installed.\n    assetota_build::Builder::from_env().store_image().emit();\n",
+                    "",
+                );
             io(
                 "firmware copy",
                 std::fs::write(d.join("build.rs"), build_rs),

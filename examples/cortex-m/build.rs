@@ -7,5 +7,6 @@ fn main() {
     println!("cargo::rustc-link-search={}", out.display());
     println!("cargo::rerun-if-changed=memory.x");
 
-    assetota_build::embed();
+    // The manifest, and the store partition with every asset installed.
+    assetota_build::Builder::from_env().store_image().emit();
 }

@@ -1,17 +1,31 @@
-//! What the firmware examples do at boot, shared by every target: print the
-//! embedded manifest, one `<sha256>  <size>  <name>` line per asset (the
-//! format of `examples/hello`), then check the runtime on real bytes.
+//! What the firmware examples do at boot, shared by every target: read each
+//! asset of the embedded manifest back through the device store (an image
+//! of the store that the build placed in the firmware), print
+//! `<sha256>  <size>  <name>` computed from the bytes read (the format of
+//! `examples/hello`), then check the runtime and the store on those bytes.
 //! Included with `#[path]` so each example stays a single self-contained crate.
 
 use core::fmt::Write;
 
+use assetota_store::{ReadOnlyFlash, Scratch, Store};
+use sha2::{Digest, Sha256};
+
+/// The store image `assetota_build::Builder::store_image()` wrote: the
+/// platform's store partition with every asset installed.
+pub static STORE_IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/assetota.store"));
+
+/// The flash geometry of the platform in Cargo.toml (write size 4, 1 KiB pages).
+pub type ImageFlash = ReadOnlyFlash<'static, 4, 1024>;
+/// How many stored assets the store's table tracks.
+pub const MAX_ASSETS: usize = 32;
+/// The platform's deflate window: `window-bits = 12`.
+pub const WINDOW: usize = 4096;
+
 /// Runs the report; `false` when anything failed (the caller exits with 1).
-/// `sample` is one asset's name and bytes, compiled in for the self-check.
 pub fn run(
     out: &mut impl Write,
     err: &mut impl Write,
     manifest: Result<assetota::Manifest<'_>, assetota::DecodeError>,
-    sample: Option<(&str, &[u8])>,
 ) -> bool {
     let manifest = match manifest {
         Ok(manifest) => manifest,
@@ -20,33 +34,96 @@ pub fn run(
             return false;
         }
     };
+    let flash = ImageFlash::new(STORE_IMAGE);
+    let mut store = match Store::<_, MAX_ASSETS>::mount(flash, 0..STORE_IMAGE.len() as u32) {
+        Ok(store) => store,
+        Err(error) => {
+            let _ = writeln!(err, "cannot mount the store: {error}");
+            return false;
+        }
+    };
+    let mut scratch = Scratch::<WINDOW>::new();
+    let mut ok = true;
     for asset in manifest.iter() {
-        let _ = writeln!(
-            out,
-            "{}  {}  {}",
-            asset.sha256_hex(),
-            asset.size(),
-            asset.name()
-        );
+        match read_back(&mut store, &mut scratch, &asset) {
+            Ok((sha, size)) => {
+                let _ = writeln!(
+                    out,
+                    "{}  {}  {}",
+                    assetota::Hex(&sha),
+                    size,
+                    asset.name()
+                );
+            }
+            Err(error) => {
+                let _ = writeln!(out, "missing  {}  {}", asset.size(), asset.name());
+                let _ = writeln!(err, "{}: {error}", asset.name());
+                ok = false;
+            }
+        }
     }
-    match sample {
-        Some((name, bytes)) => self_check(err, &manifest, name, bytes),
-        None => true,
-    }
+    let _ = writeln!(
+        err,
+        "store: used {} of {} B",
+        store.used(),
+        store.capacity()
+    );
+    ok && self_check(err, &manifest, &mut store, &mut scratch)
 }
 
+/// SHA-256 and length of an asset's bytes as read through the store.
+fn read_back(
+    store: &mut Store<ImageFlash, MAX_ASSETS>,
+    scratch: &mut Scratch<WINDOW>,
+    asset: &assetota::Asset<'_>,
+) -> Result<([u8; 32], u64), assetota_store::Error<assetota_store::ReadOnlyError>> {
+    let mut reader = store.open(asset.sha256(), scratch)?;
+    let mut hasher = Sha256::new();
+    let mut buf = [0u8; 256];
+    let mut size = 0u64;
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buf.get(..n).unwrap_or(&[]));
+        size += n as u64;
+    }
+    Ok((hasher.finalize().into(), size))
+}
+
+/// The runtime's verifier on bytes read from the store (one asset, the
+/// smallest), and `missing()` through the store: nothing is missing, for any
+/// number of assets.
 fn self_check(
     err: &mut impl Write,
     manifest: &assetota::Manifest<'_>,
-    name: &str,
-    bytes: &[u8],
+    store: &mut Store<ImageFlash, MAX_ASSETS>,
+    scratch: &mut Scratch<WINDOW>,
 ) -> bool {
-    let Some(asset) = manifest.get(name) else {
-        let _ = writeln!(err, "self-check: {name} is not in the manifest");
+    let Some(asset) = manifest
+        .iter()
+        .filter(|a| a.size() > 0 && a.size() <= 4096)
+        .min_by_key(|a| a.size())
+    else {
+        let _ = writeln!(err, "self-check: no asset of 1 to 4096 bytes to check");
         return false;
     };
+    let mut bytes = [0u8; 4096];
+    let len = asset.size() as usize;
+    let Ok(mut reader) = store.open(asset.sha256(), scratch) else {
+        return false;
+    };
+    let mut got = 0;
+    while got < len {
+        match reader.read(&mut bytes[got..len]) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got += n,
+        }
+    }
+    let bytes = &bytes[..len];
 
-    // The bytes as received, in uneven chunks, must verify.
+    // The bytes as read, in uneven chunks, must verify.
     let mut verifier = asset.verifier();
     for chunk in bytes.chunks(7) {
         verifier.update(chunk);
@@ -63,24 +140,15 @@ fn self_check(
     }
     let rejected = verifier.finish().is_err();
 
-    // A device that holds every other asset must fetch exactly this one.
-    let mut held = 0;
-    let mut stored = [("", [0u8; 32]); 8];
-    for other in manifest
-        .iter()
-        .filter(|a| a.name() != name)
-        .take(stored.len())
-    {
-        stored[held] = (other.name(), *other.sha256());
-        held += 1;
-    }
-    let mut missing = manifest.missing(&stored[..held]);
-    let fetches_only_it =
-        missing.next().map(|a| a.name()) == Some(name) && missing.next().is_none();
+    // The store holds every asset of the manifest; a device holding none
+    // would have to fetch all of them.
+    let nothing_missing = store.missing(manifest).next().is_none();
+    let all_missing_when_empty = manifest.missing(&[]).count() == manifest.len();
 
     let _ = writeln!(
         err,
-        "self-check: verify accepts {accepted}, rejects corrupt copy {rejected}, missing() {fetches_only_it}"
+        "self-check: verify accepts {accepted}, rejects corrupt copy {rejected}, missing() {}",
+        nothing_missing && all_missing_when_empty
     );
-    accepted && rejected && fetches_only_it
+    accepted && rejected && nothing_missing && all_missing_when_empty
 }

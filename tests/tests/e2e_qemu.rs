@@ -205,3 +205,103 @@ fn cortex_m_template_passes_the_same_check() {
         assert_eq!(stdout.lines().count(), 2);
     }
 }
+
+/// examples/cortex-m with twelve assets (compressible and not, nested,
+/// empty): the firmware reads every one back through the store image the
+/// build placed in flash and prints what sha256sum and stat say; the store's
+/// own used-bytes figure equals `cargo assetota size --json`'s
+/// `total_storage_size`. The example's fixed self-check once failed beyond
+/// eight assets.
+#[test]
+fn cortex_m_example_reads_any_number_of_assets_through_the_store() {
+    let root = repo_root();
+    let example = root.join("examples/cortex-m");
+    let dir = shared_target_dir().join("cortex-m-many");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join(".cargo")).unwrap();
+    let repo = root.display().to_string();
+    let toml = std::fs::read_to_string(example.join("Cargo.toml"))
+        .unwrap()
+        .replace("../../build-support", &format!("{repo}/build-support"))
+        .replace("name = \"cortex-m-assets\"", "name = \"cortex-m-many\"");
+    std::fs::write(dir.join("Cargo.toml"), toml).unwrap();
+    let main = std::fs::read_to_string(example.join("src/main.rs"))
+        .unwrap()
+        .replace(
+            "../../firmware-shared/report.rs",
+            &format!("{repo}/examples/firmware-shared/report.rs"),
+        );
+    std::fs::write(dir.join("src/main.rs"), main).unwrap();
+    for f in ["build.rs", "memory.x", "Cargo.lock", ".cargo/config.toml"] {
+        std::fs::copy(example.join(f), dir.join(f)).unwrap();
+    }
+    let assets = dir.join("assets");
+    std::fs::create_dir_all(assets.join("icons/small")).unwrap();
+    let mut x = 0x1234_5678u32;
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect()
+    };
+    for i in 0..6 {
+        let text = format!("asset {i} line\n").repeat(40 + 90 * i);
+        std::fs::write(assets.join(format!("text-{i}.txt")), text).unwrap();
+    }
+    for (i, size) in [1usize, 700, 1013, 2500].into_iter().enumerate() {
+        std::fs::write(assets.join(format!("icons/noise-{i}.bin")), noise(size)).unwrap();
+    }
+    std::fs::write(assets.join("icons/small/dot.bin"), [0xAAu8; 300]).unwrap();
+    std::fs::write(assets.join("empty.txt"), b"").unwrap();
+
+    let out = assetota_tests::cargo()
+        .current_dir(&dir)
+        .arg("build")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let elf = shared_target_dir().join("thumbv7m-none-eabi/debug/cortex-m-many");
+    let (stdout, stderr) = CORTEX_M.run(&elf);
+    assert_eq!(stdout, expected_listing(&assets));
+    assert_eq!(stdout.lines().count(), 12);
+    assert!(
+        stderr
+            .contains("self-check: verify accepts true, rejects corrupt copy true, missing() true"),
+        "{stderr}"
+    );
+
+    let size = Command::new(assetota_tests::cli())
+        .current_dir(&dir)
+        .args(["assetota", "size", "--json"])
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .output()
+        .unwrap();
+    assert!(
+        size.status.success(),
+        "{}",
+        String::from_utf8_lossy(&size.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&size.stdout).unwrap();
+    let total = json["total_storage_size"].as_u64().unwrap();
+    let used_line = stderr
+        .lines()
+        .find(|l| l.starts_with("store: used "))
+        .unwrap_or_else(|| panic!("no store line:\n{stderr}"));
+    assert_eq!(used_line, format!("store: used {total} of 16384 B"));
+    // Incompressible assets are stored raw: their compressed size is their size.
+    for a in json["assets"].as_array().unwrap() {
+        if a["name"].as_str().unwrap().starts_with("icons/noise-") {
+            assert_eq!(a["codec"], "none", "{a}");
+            assert_eq!(a["compressed_size"], a["size"], "{a}");
+        }
+    }
+}

@@ -26,6 +26,15 @@ pub use assetota_core;
 /// The file `assetota::manifest!()` includes from `OUT_DIR`.
 pub const MANIFEST_FILE: &str = "assetota.manifest";
 
+/// The factory image of the device store that [`Builder::store_image`] writes
+/// to `OUT_DIR` (feature `store-image`): the platform's store partition with
+/// every asset installed, byte-identical to `cargo assetota image`'s `bin`.
+/// A firmware can place it in its own flash with
+/// `include_bytes!(concat!(env!("OUT_DIR"), "/assetota.store"))` and mount it
+/// read-only with `assetota_store::ReadOnlyFlash`.
+#[cfg(feature = "store-image")]
+pub const STORE_IMAGE_FILE: &str = "assetota.store";
+
 /// Does the whole job with the settings cargo gives build scripts.
 /// Problems are reported with `cargo::error`, which fails the build.
 pub fn embed() {
@@ -38,6 +47,7 @@ pub struct Builder {
     manifest_dir: PathBuf,
     out_dir: PathBuf,
     platform: Option<(String, String)>,
+    store_image: bool,
 }
 
 /// What a successful run produced.
@@ -45,6 +55,8 @@ pub struct Builder {
 pub struct Outcome {
     pub budget: Budget,
     pub manifest_path: PathBuf,
+    /// Where the store image went, when [`Builder::store_image`] asked for one.
+    pub store_image_path: Option<PathBuf>,
 }
 
 /// Why the helper failed; the same text went out as `cargo::error`.
@@ -69,6 +81,18 @@ pub enum BuildError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `store_image()` on a platform that is not a device store.
+    #[error("the build script asks for a store image, but platform `{platform}` is not of kind \"assetota-store\"; in `{}`, give the platform `kind = \"assetota-store\"` with its erase-size and write-size, or drop `.store_image()`", manifest.display())]
+    NotAStorePlatform { platform: String, manifest: PathBuf },
+    #[error("cannot read asset `{name}` (`{}`) for the store image: {source}", path.display())]
+    Read {
+        name: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[cfg(feature = "store-image")]
+    #[error(transparent)]
+    StoreImage(#[from] assetota_core::store_image::ImageError),
 }
 
 impl Builder {
@@ -93,12 +117,23 @@ impl Builder {
             manifest_dir: manifest_dir.into(),
             out_dir: out_dir.into(),
             platform: None,
+            store_image: false,
         }
     }
 
     /// Budget against this platform, whatever the config or environment says.
     pub fn platform(mut self, name: impl Into<String>) -> Builder {
         self.platform = Some((name.into(), "the build script".to_owned()));
+        self
+    }
+
+    /// Also writes [`STORE_IMAGE_FILE`]: the store partition of the
+    /// platform (which must be of kind `assetota-store`) with every asset
+    /// installed by the device store's own code. Every asset is read into
+    /// memory once to build it.
+    #[cfg(feature = "store-image")]
+    pub fn store_image(mut self) -> Builder {
+        self.store_image = true;
         self
     }
 
@@ -187,21 +222,75 @@ impl Builder {
         let bytes = assetota_core::manifest_bytes(&budget)?;
         let manifest_path = self.out_dir.join(MANIFEST_FILE);
         write_atomically(&manifest_path, &bytes)?;
+        let store_image_path = if self.store_image {
+            Some(self.write_store_image(&budget, &manifest_path)?)
+        } else {
+            None
+        };
         Ok(Outcome {
             budget,
             manifest_path,
+            store_image_path,
         })
     }
 }
 
+impl Builder {
+    #[cfg(feature = "store-image")]
+    fn write_store_image(
+        &self,
+        budget: &Budget,
+        manifest_path: &Path,
+    ) -> Result<PathBuf, BuildError> {
+        use assetota_core::store_image::{self, ImageAsset};
+        let Some(geometry) = budget.platform.store.as_ref() else {
+            return Err(BuildError::NotAStorePlatform {
+                platform: budget.platform.name.clone(),
+                manifest: self.manifest_dir.join("Cargo.toml"),
+            });
+        };
+        let mut contents = Vec::with_capacity(budget.assets.len());
+        for asset in &budget.assets {
+            let path = &asset.measured.path;
+            let bytes = std::fs::read(path).map_err(|source| BuildError::Read {
+                name: asset.name().to_owned(),
+                path: path.clone(),
+                source,
+            })?;
+            contents.push(bytes);
+        }
+        let assets: Vec<ImageAsset<'_>> = budget
+            .assets
+            .iter()
+            .zip(&contents)
+            .map(|(a, bytes)| ImageAsset {
+                name: a.name(),
+                bytes,
+                codec: a.codec,
+            })
+            .collect();
+        let image = store_image::build(geometry, &assets)?;
+        let path = manifest_path.with_file_name(STORE_IMAGE_FILE);
+        write_atomically(&path, &image.bytes)?;
+        Ok(path)
+    }
+
+    #[cfg(not(feature = "store-image"))]
+    fn write_store_image(&self, _: &Budget, _: &Path) -> Result<PathBuf, BuildError> {
+        unreachable!("store_image() exists only with the store-image feature")
+    }
+}
+
 /// Writes to a temporary file beside `path`, then renames: a reader never
-/// sees half a manifest.
+/// sees half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     let write_error = |source| BuildError::Write {
         path: path.to_owned(),
         source,
     };
-    let tmp = path.with_extension("manifest.tmp");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).map_err(write_error)?;
     std::fs::rename(&tmp, path).map_err(write_error)
 }

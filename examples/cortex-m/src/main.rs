@@ -1,6 +1,8 @@
-//! Cortex-M3 firmware for QEMU's lm3s6965evb: prints its asset manifest over
-//! semihosting, checks the runtime's verifier on real asset bytes, and exits
-//! through semihosting with status 0 (1 on any failure).
+//! Cortex-M3 firmware for QEMU's lm3s6965evb: reads every asset of its
+//! manifest back through the device store (a store image the build placed in
+//! flash), prints them over semihosting, checks the runtime's verifier on
+//! bytes read from the store, and exits through semihosting with status 0
+//! (1 on any failure).
 
 #![no_std]
 #![no_main]
@@ -16,18 +18,10 @@ mod report;
 
 assetota::manifest!();
 
-/// One asset compiled in so the self-check has real bytes to verify; real
-/// firmware receives assets over the air instead.
-#[cfg(feature = "self-check")]
-const SAMPLE: Option<(&str, &[u8])> =
-    Some(("config.json", include_bytes!("../assets/config.json")));
-#[cfg(not(feature = "self-check"))]
-const SAMPLE: Option<(&str, &[u8])> = None;
-
 #[entry]
 fn main() -> ! {
     let ok = match (hio::hstdout(), hio::hstderr()) {
-        (Ok(mut out), Ok(mut err)) => report::run(&mut out, &mut err, ASSETOTA.manifest(), SAMPLE),
+        (Ok(mut out), Ok(mut err)) => report::run(&mut out, &mut err, ASSETOTA.manifest()),
         _ => false,
     };
     debug::exit(if ok {

@@ -1,5 +1,6 @@
 //! riscv32imac firmware for QEMU's `virt` machine: the same report as
-//! examples/cortex-m (shared source), over RISC-V semihosting.
+//! examples/cortex-m (shared source: assets read back through the device
+//! store), over RISC-V semihosting.
 
 #![no_std]
 #![no_main]
@@ -15,18 +16,10 @@ mod report;
 
 assetota::manifest!();
 
-#[cfg(feature = "self-check")]
-const SAMPLE: Option<(&str, &[u8])> = Some((
-    "config.json",
-    include_bytes!("../../cortex-m/assets/config.json"),
-));
-#[cfg(not(feature = "self-check"))]
-const SAMPLE: Option<(&str, &[u8])> = None;
-
 #[entry]
 fn main() -> ! {
     let ok = match (hio::hstdout(), hio::hstderr()) {
-        (Ok(mut out), Ok(mut err)) => report::run(&mut out, &mut err, ASSETOTA.manifest(), SAMPLE),
+        (Ok(mut out), Ok(mut err)) => report::run(&mut out, &mut err, ASSETOTA.manifest()),
         _ => false,
     };
     debug::exit(if ok {

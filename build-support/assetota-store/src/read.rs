@@ -315,6 +315,7 @@ impl<'s, F: NorFlash> Reader<'s, F> {
         }
         if let Decoder::Raw = self.decoder
             && pos > self.pos
+            && self.size() == self.source.extent.head.payload_len
         {
             let to = pos.min(self.size());
             self.source.pos = to;

@@ -414,17 +414,14 @@ fn forge_head(part: &mut [u8], layout: &Layout, block: u8, seed: u8, flags: u8) 
     }
 }
 
-/// Known store issue (tests/regressions.rs, `a_head_hidden_in_a_dead_extent_*`):
-/// mount skips an extent's blocks whole, so a valid head record *inside* an
-/// extent is never seen; once the store reuses the extent's first blocks for
-/// a shorter extent, the next mount finds that hidden head and takes it for an
-/// extent, which can swallow the committed extents after it. The store never
-/// writes such a record itself (only a forged or foreign image has one, or a
-/// payload crafted to hold one), so until the store scrubs them this harness
-/// removes them from the initial image (and keeps the magic out of the
-/// payloads it makes up), and fuzzes everything else. Set to `false` to fuzz
-/// the issue itself.
-const SCRUB_HIDDEN_HEADS: bool = true;
+/// Heads hidden inside extents (tests/regressions.rs,
+/// `a_head_hidden_in_a_dead_extent_*`): mount skips an extent's blocks whole,
+/// so a valid record *inside* one is never seen; the store now erases such
+/// records before it reuses a dead extent's first blocks (and erases a run
+/// last block first). This harness once scrubbed them from its initial
+/// images; with the fix it fuzzes them (`false`). `true` would remove them
+/// again and keep the magic out of made-up payloads.
+const SCRUB_HIDDEN_HEADS: bool = false;
 
 /// What `Head::parse` accepts as a head of this layout at `index`: its block count.
 fn parses_as_head(rec: &[u8], layout: &Layout, index: u32) -> Option<u32> {

@@ -81,6 +81,12 @@ pub enum Error<E> {
     Verify(VerifyError),
     /// The stored payload is not a valid stream of its codec.
     Corrupt,
+    /// A codec parameter outside what the format allows (deflate window bits
+    /// 8 to 15, xz dictionary 2^12 to 2^30); nothing was written.
+    InvalidCodec(Codec),
+    /// A flash error interrupted this install; what it wrote may be torn.
+    /// Call `install` again: it resumes after the last complete block.
+    Interrupted,
 }
 
 impl<E> From<GeometryError> for Error<E> {
@@ -148,6 +154,13 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::Verify(e) => write!(f, "stored payload failed verification: {e}"),
             Error::Corrupt => f.write_str(
                 "stored payload is not a valid stream of its codec (wrong or corrupted source)",
+            ),
+            Error::InvalidCodec(c) => write!(
+                f,
+                "codec {c} has a parameter the store format cannot hold (deflate window bits 8 to 15, xz dictionary 2^12 to 2^30); the asset id does not come from a valid manifest"
+            ),
+            Error::Interrupted => f.write_str(
+                "a flash error interrupted this install; call install() again to resume after the last complete block",
             ),
         }
     }

@@ -4,7 +4,7 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::Error;
-use crate::head::{Head, done_pattern};
+use crate::head::{Head, Parsed, RECORD, done_pattern};
 use crate::layout::{GeometryError, MAX_WRITE_SIZE};
 use crate::read::{Scratch, verify_extent};
 use crate::store::{AssetId, Extent, Store};
@@ -161,6 +161,9 @@ enum State {
         payload_len: u64,
     },
     Writing(PayloadWriter),
+    /// A flash error stopped it: words may be torn, so nothing more is
+    /// programmed through it (a retry would program them twice).
+    Interrupted,
 }
 
 impl<F: NorFlash, const MAX: usize> core::fmt::Debug for Install<'_, F, MAX> {
@@ -182,6 +185,10 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
         asset: impl Into<AssetId>,
     ) -> Result<Install<'_, F, MAX>, Error<F::Error>> {
         let id = asset.into();
+        if !id.codec.is_valid() {
+            // A head with such a codec would refuse every later mount.
+            return Err(Error::InvalidCodec(id.codec));
+        }
         crate::read::check_codec::<F::Error>(id.codec)?;
         if self.contains(&id.sha256) {
             return Ok(Install {
@@ -249,12 +256,17 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
 
     /// Erases the run, then writes the head: until the head is written the
     /// blocks are free space, so a cut anywhere leaves nothing half-made.
+    /// Records hidden in reused dead extents are cleared first (see
+    /// `clear_hidden_heads`).
     pub(crate) fn create(&mut self, first: u32, head: Head) -> Result<Extent, Error<F::Error>> {
-        let mut b = first;
         let end = first.saturating_add(head.blocks);
-        while b < end {
+        self.clear_hidden_heads(first, end)?;
+        // Last block first: a dead head in the run guards the blocks after
+        // it until it is erased itself, so a cut never exposes them.
+        let mut b = end;
+        while b > first {
+            b = b.saturating_sub(1);
             self.part.erase(b)?;
-            b = b.saturating_add(1);
         }
         self.write_head(first, &head)?;
         let extent = Extent {
@@ -265,6 +277,40 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
         };
         self.push(extent)?;
         Ok(extent)
+    }
+
+    /// Mount skips a dead extent's blocks whole, so the rest of a dead
+    /// extent whose first blocks the run `first..end` reuses was never
+    /// scanned: a head record its old payload holds there would surface at
+    /// the next mount (and could claim blocks of live extents). While the
+    /// dead head still guards that range, erase every block of it, outside
+    /// the run and outside live extents, that starts with a valid record.
+    fn clear_hidden_heads(&mut self, first: u32, end: u32) -> Result<(), Error<F::Error>> {
+        let layout = self.part.layout;
+        let mut guarded = end;
+        let mut b = first;
+        while b < end {
+            let mut rec = [0u8; RECORD];
+            self.part.read(b, 0, &mut rec)?;
+            if let Parsed::Head(h) = Head::parse(&rec, &layout, b) {
+                guarded = guarded.max(b.saturating_add(h.blocks).min(self.part.blocks));
+            }
+            b = b.saturating_add(1);
+        }
+        let mut b = end;
+        while b < guarded {
+            if let Some(live) = self.live().iter().find(|e| e.first <= b && b < e.end()) {
+                b = live.end();
+                continue;
+            }
+            let mut rec = [0u8; RECORD];
+            self.part.read(b, 0, &mut rec)?;
+            if !matches!(Head::parse(&rec, &layout, b), Parsed::None) {
+                self.part.erase(b)?;
+            }
+            b = b.saturating_add(1);
+        }
+        Ok(())
     }
 
     fn write_head(&mut self, first: u32, head: &Head) -> Result<(), Error<F::Error>> {
@@ -301,7 +347,7 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
         }
         if done == 0 {
             // The head block itself is unfinished: rewrite the extent from scratch.
-            self.remove(index);
+            self.remove_entry(index);
             let head = Head {
                 seq: self.take_seq(),
                 ..e.head
@@ -337,7 +383,11 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
     /// Writes COMMIT on a verified extent.
     pub(crate) fn commit(&mut self, first: u32) -> Result<(), Error<F::Error>> {
         let off = self.part.layout.commit_offset();
-        self.part.set_word(first, off, &[0u8; 8])?;
+        // Programmed only if it reads erased: a COMMIT an earlier failed
+        // attempt left torn is never programmed twice.
+        if self.part.word(first, off)?.is_none() {
+            self.part.set_word(first, off, &[0u8; 8])?;
+        }
         for i in 0..self.len {
             if let Some(slot) = self.table.get_mut(i)
                 && slot.first == first
@@ -354,12 +404,14 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
 }
 
 impl<F: NorFlash, const MAX: usize> Install<'_, F, MAX> {
-    /// Payload bytes already safe in flash: send the rest from here
-    /// (`Range: bytes=N-`). Equal to the payload length when nothing is left.
+    /// The next payload offset to send (`Range: bytes=N-`): after a reboot,
+    /// the payload of the blocks already complete on flash. Equal to the
+    /// payload length when nothing is left.
     pub fn resume_offset(&self) -> u64 {
         match &self.state {
             State::Stored { payload_len } => *payload_len,
             State::Writing(w) => w.pos,
+            State::Interrupted => 0,
         }
     }
 
@@ -370,8 +422,10 @@ impl<F: NorFlash, const MAX: usize> Install<'_, F, MAX> {
 
     /// Takes the payload bytes at `offset`, which must be the next expected one.
     pub fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), Error<F::Error>> {
-        let State::Writing(w) = &mut self.state else {
-            return Ok(());
+        let w = match &mut self.state {
+            State::Stored { .. } => return Ok(()),
+            State::Interrupted => return Err(Error::Interrupted),
+            State::Writing(w) => w,
         };
         if offset != w.pos {
             return Err(Error::OutOfOrder {
@@ -386,7 +440,11 @@ impl<F: NorFlash, const MAX: usize> Install<'_, F, MAX> {
                 got: end,
             });
         }
-        w.write(self.store, data)
+        let result = w.write(self.store, data);
+        if result.is_err() {
+            self.state = State::Interrupted;
+        }
+        result
     }
 
     /// Decodes the payload from flash, checks its size and SHA-256, and only
@@ -396,8 +454,10 @@ impl<F: NorFlash, const MAX: usize> Install<'_, F, MAX> {
         scratch: &mut Scratch<WIN>,
     ) -> Result<(), Error<F::Error>> {
         let Install { store, state } = self;
-        let State::Writing(mut w) = state else {
-            return Ok(());
+        let mut w = match state {
+            State::Stored { .. } => return Ok(()),
+            State::Interrupted => return Err(Error::Interrupted),
+            State::Writing(w) => w,
         };
         if w.pos != w.extent.head.payload_len {
             return Err(Error::Short {

@@ -310,7 +310,8 @@ impl<'s, F: NorFlash> Reader<'s, F> {
     /// directly), backward by rewinding and decoding again. Past the end
     /// stops at the end.
     pub fn seek(&mut self, pos: u64) -> Result<(), Error<F::Error>> {
-        if pos < self.pos {
+        // Back to 0 always rewinds: a new pass, checked again from its start.
+        if pos < self.pos || pos == 0 {
             self.rewind()?;
         }
         if let Decoder::Raw = self.decoder
@@ -318,10 +319,12 @@ impl<'s, F: NorFlash> Reader<'s, F> {
             && self.size() == self.source.extent.head.payload_len
         {
             let to = pos.min(self.size());
-            self.source.pos = to;
-            self.pos = to;
-            // The bytes in between were not hashed: this pass is not verified.
-            self.verifier = None;
+            if to > self.pos {
+                self.source.pos = to;
+                self.pos = to;
+                // The bytes in between were not hashed: this pass is not verified.
+                self.verifier = None;
+            }
             return Ok(());
         }
         let mut sink = [0u8; 64];

@@ -260,7 +260,7 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
     }
 
     /// Removes table entry `index`.
-    pub(crate) fn remove(&mut self, index: usize) {
+    pub(crate) fn remove_entry(&mut self, index: usize) {
         if index >= self.len {
             return;
         }
@@ -301,7 +301,7 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
         if self.part.word(e.first, dead)?.is_none() {
             self.part.set_word(e.first, dead, &[0u8; 8])?;
         }
-        self.remove(index);
+        self.remove_entry(index);
         Ok(())
     }
 
@@ -433,6 +433,13 @@ impl<F: NorFlash, const MAX: usize> Store<F, MAX> {
             }
         }
         Ok(())
+    }
+
+    /// Drops every copy of an asset, stored or being installed, so it can be
+    /// installed again: for an asset whose read ended in
+    /// [`Error::Verify`] (bit rot, a bad image). Returns the blocks freed.
+    pub fn remove(&mut self, sha256: &[u8; 32]) -> Result<u32, Error<F::Error>> {
+        self.gc_by(|s| s != sha256)
     }
 
     /// Frees every extent no kept manifest needs (keep the running and the

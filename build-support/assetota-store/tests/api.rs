@@ -576,3 +576,134 @@ fn table_full_is_an_error_not_a_loss() {
         Err(Error::TableFull { max: 1 })
     ));
 }
+
+#[test]
+fn a_codec_parameter_out_of_range_is_refused_before_anything_is_written() {
+    let flash = Flash::new(SIZE);
+    let mut store = Store::<_, 8>::mount(flash.clone(), 0..SIZE as u32).unwrap();
+    for codec in [
+        Codec::Deflate { window_bits: 16 },
+        Codec::Deflate { window_bits: 7 },
+        Codec::Xz { dict_log2: 31 },
+    ] {
+        let id = AssetId {
+            sha256: [3; 32],
+            size: 10,
+            payload_len: 10,
+            codec,
+        };
+        assert_eq!(store.install(id).unwrap_err(), Error::InvalidCodec(codec));
+    }
+    assert_eq!(flash.stats().ops(), 0);
+    Store::<_, 8>::mount(flash, 0..SIZE as u32).unwrap();
+}
+
+/// A flash error that is not a power cut (the store keeps running, on the
+/// same mount): whatever operation fails and however it is torn, retrying
+/// through `install` again never programs a word twice (the simulator
+/// panics if it does), and the assets end up stored and readable.
+#[test]
+fn retrying_after_a_transient_flash_error_never_programs_a_word_twice() {
+    let assets = [
+        TestAsset::deflated("a", bytes(1, 12_000, true), 12),
+        TestAsset::stored_raw("b", bytes(2, 9_000, false)),
+    ];
+    let size = 16 * 4096;
+    let clean = Flash::new(size);
+    let mut scratch = Scratch::<4096>::new();
+    {
+        let mut store = Store::<_, 8>::mount(clean.clone(), 0..size as u32).unwrap();
+        for a in &assets {
+            install(&mut store, a, 1000, &mut scratch).unwrap();
+        }
+        store.mark_handled(&assets[0].id.sha256).unwrap();
+    }
+    let n = clean.stats().ops();
+    for k in 1..=n {
+        for torn in sim::TORN {
+            let flash = Flash::new(size);
+            let mut store = Store::<_, 8>::mount(flash.clone(), 0..size as u32).unwrap();
+            flash.chip.borrow_mut().cut_at(k, torn);
+            let mut failed = false;
+            for a in &assets {
+                let mut inst = match store.install(a.id) {
+                    Ok(inst) => inst,
+                    Err(_) => {
+                        failed = true;
+                        flash.chip.borrow_mut().power_on();
+                        store.install(a.id).unwrap()
+                    }
+                };
+                let mut off = inst.resume_offset() as usize;
+                while off < a.payload.len() {
+                    let end = (off + 1000).min(a.payload.len());
+                    if inst.write(off as u64, &a.payload[off..end]).is_err() {
+                        failed = true;
+                        flash.chip.borrow_mut().power_on();
+                        assert_eq!(
+                            inst.write(off as u64, &a.payload[off..end]),
+                            Err(Error::Interrupted)
+                        );
+                        inst = store.install(a.id).unwrap();
+                        off = inst.resume_offset() as usize;
+                        continue;
+                    }
+                    off = end;
+                }
+                if inst.finish(&mut scratch).is_err() {
+                    failed = true;
+                    flash.chip.borrow_mut().power_on();
+                    install(&mut store, a, 1000, &mut scratch).unwrap();
+                }
+            }
+            if store.mark_handled(&assets[0].id.sha256).is_err() {
+                failed = true;
+                flash.chip.borrow_mut().power_on();
+                store.mark_handled(&assets[0].id.sha256).unwrap();
+            }
+            assert!(failed, "op {k} ({torn:?}) did not fail");
+            let mut store = Store::<_, 8>::mount(flash, 0..size as u32).unwrap();
+            for a in &assets {
+                assert_eq!(
+                    read_all(&mut store, &a.id.sha256, &mut scratch, 500).unwrap(),
+                    a.raw,
+                    "op {k} {torn:?}"
+                );
+            }
+            assert!(store.is_handled(&assets[0].id.sha256));
+        }
+    }
+}
+
+#[test]
+fn an_asset_that_rotted_after_commit_can_be_removed_and_compaction_drops_it() {
+    let size = 16 * 4096;
+    let flash = Flash::new(size);
+    let mut scratch = Scratch::<4096>::new();
+    let mut store = Store::<_, 8>::mount(flash.clone(), 0..size as u32).unwrap();
+    let gap = TestAsset::stored_raw("gap", bytes(1, 3000, false));
+    let rot = TestAsset::stored_raw("rot", bytes(2, 3000, false));
+    install(&mut store, &gap, 1000, &mut scratch).unwrap();
+    install(&mut store, &rot, 1000, &mut scratch).unwrap();
+    store.gc_by(|s| s == &rot.id.sha256).unwrap();
+    drop(store);
+    // Bit rot in the committed payload of `rot` (block 1).
+    flash.chip.borrow_mut().bytes[4096 + 500] ^= 0x40;
+    let mut store = Store::<_, 8>::mount(flash.clone(), 0..size as u32).unwrap();
+    assert!(matches!(
+        read_all(&mut store, &rot.id.sha256, &mut scratch, 512),
+        Err(Error::Verify(_))
+    ));
+    // Compaction would move it into block 0: the copy fails, the original
+    // fails too, so it is dropped and compaction carries on.
+    assert_eq!(store.compact(&mut scratch).unwrap(), 0);
+    assert!(!store.contains(&rot.id.sha256));
+    install(&mut store, &rot, 1000, &mut scratch).unwrap();
+    assert_eq!(
+        read_all(&mut store, &rot.id.sha256, &mut scratch, 512).unwrap(),
+        rot.raw
+    );
+    // remove() drops a stored asset so it can be installed again.
+    assert!(store.remove(&rot.id.sha256).unwrap() >= 1);
+    assert!(!store.contains(&rot.id.sha256));
+}

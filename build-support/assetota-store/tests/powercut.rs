@@ -33,8 +33,9 @@ enum Step {
 struct Scenario {
     name: &'static str,
     setup: Vec<Step>,
-    /// Cut the setup's last install after this many flash operations (a
-    /// partial install for the scenario to resume).
+    /// Cut the setup's last install this many flash operations before the
+    /// end of its clean run (a partial install, with complete blocks, for the
+    /// scenario to resume).
     setup_cut: Option<u64>,
     steps: Vec<Step>,
 }
@@ -69,7 +70,7 @@ fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "resume after a cut",
             setup: vec![Install(6)],
-            setup_cut: Some(4),
+            setup_cut: Some(3),
             steps: vec![Install(6), Install(1)],
         },
         Scenario {
@@ -124,6 +125,8 @@ struct Rig<'a, const W: usize, const B: usize> {
     corpus: BTreeMap<[u8; 32], Vec<u8>>,
     range: std::ops::Range<u32>,
     scratch: Scratch<4096>,
+    /// Payload bytes each asset was sent in the last run.
+    sent_per_asset: BTreeMap<[u8; 32], u64>,
 }
 
 impl<const W: usize, const B: usize> Rig<'_, W, B> {
@@ -135,12 +138,15 @@ impl<const W: usize, const B: usize> Rig<'_, W, B> {
         durable: &mut Durable,
         sent: &mut u64,
     ) -> Result<(), Error<SimError>> {
+        self.sent_per_asset.clear();
         let mut store = Store::<_, MAX>::mount(flash.clone(), self.range.clone())?;
         for step in steps {
             match step {
                 Step::Install(i) => {
                     let a = &self.assets[*i];
-                    *sent += install(&mut store, a, CHUNK, &mut self.scratch)?;
+                    let n = install(&mut store, a, CHUNK, &mut self.scratch)?;
+                    *sent += n;
+                    *self.sent_per_asset.entry(a.id.sha256).or_default() += n;
                     durable.committed.insert(a.id.sha256);
                 }
                 Step::Gc(keep) => {
@@ -190,13 +196,6 @@ impl<const W: usize, const B: usize> Rig<'_, W, B> {
         }
         st
     }
-
-    fn payload_of(&self, sha: &[u8; 32]) -> u64 {
-        self.assets
-            .iter()
-            .find(|a| &a.id.sha256 == sha)
-            .map_or(0, |a| a.id.payload_len)
-    }
 }
 
 #[derive(Debug, Default)]
@@ -216,6 +215,7 @@ fn exhaust<const W: usize, const B: usize>(blocks: u32, nested_runs: u64) -> Tal
             .collect(),
         range: 0..blocks * B as u32,
         scratch: Scratch::new(),
+        sent_per_asset: BTreeMap::new(),
     };
     let mut tally = Tally::default();
     for sc in scenarios() {
@@ -224,11 +224,25 @@ fn exhaust<const W: usize, const B: usize>(blocks: u32, nested_runs: u64) -> Tal
         let start = SimFlash::<W, B>::new(rig.range.end as usize);
         let mut setup_durable = Durable::default();
         let mut ignored = 0;
-        if let Some(k) = sc.setup_cut {
+        if let Some(before_end) = sc.setup_cut {
             let (last, head) = sc.setup.split_last().unwrap();
             rig.run(&start, head, &mut setup_durable, &mut ignored)
                 .unwrap();
-            start.chip.borrow_mut().cut_at(k, Torn::Prefix);
+            // How many operations the last step takes, on a copy.
+            let probe = SimFlash::<W, B>::from_chip(start.snapshot());
+            let ops = probe.stats().ops();
+            rig.run(
+                &probe,
+                std::slice::from_ref(last),
+                &mut setup_durable.clone(),
+                &mut ignored,
+            )
+            .unwrap();
+            let n_last = probe.stats().ops() - ops;
+            start
+                .chip
+                .borrow_mut()
+                .cut_at(n_last - before_end, Torn::Prefix);
             let mut scratch_durable = setup_durable.clone();
             assert!(
                 rig.run(
@@ -240,6 +254,27 @@ fn exhaust<const W: usize, const B: usize>(blocks: u32, nested_runs: u64) -> Tal
                 .is_err()
             );
             start.chip.borrow_mut().power_on();
+            // The scenario really starts from a resumable install (on a copy:
+            // install() erases the unfinished block).
+            let copy = SimFlash::<W, B>::from_chip(start.snapshot());
+            let mut store = Store::<_, MAX>::mount(copy, rig.range.clone()).unwrap();
+            assert!(
+                store.extents().any(|e| !e.committed),
+                "{}: no partial install",
+                sc.name
+            );
+            let Step::Install(i) = last else {
+                unreachable!()
+            };
+            let multi_block = store.layout().blocks_for(assets[*i].id.payload_len) > 1;
+            let inst = store.install(assets[*i].id).unwrap();
+            // (An asset in one block has no complete block to resume after.)
+            assert!(
+                !inst.is_stored() && (inst.resume_offset() > 0 || !multi_block),
+                "{} [W={W} B={B}]: resume offset {}",
+                sc.name,
+                inst.resume_offset()
+            );
         } else {
             rig.run(&start, &sc.setup, &mut setup_durable, &mut ignored)
                 .unwrap();
@@ -254,6 +289,7 @@ fn exhaust<const W: usize, const B: usize>(blocks: u32, nested_runs: u64) -> Tal
         rig.run(&clean, &sc.steps, &mut durable, &mut clean_sent)
             .unwrap_or_else(|e| panic!("{}: clean run failed: {e:?}", sc.name));
         let n = clean.stats().ops() - ops_before;
+        let clean_per_asset = rig.sent_per_asset.clone();
         let want = rig.check(&clean, &durable, sc.name);
         let initially = state(
             &Store::<_, MAX>::mount(
@@ -304,7 +340,7 @@ fn exhaust<const W: usize, const B: usize>(blocks: u32, nested_runs: u64) -> Tal
                 let already: u64 = after_cut
                     .keys()
                     .filter(|s| sent_by_clean.contains(*s))
-                    .map(|s| rig.payload_of(s))
+                    .map(|s| clean_per_asset.get(s).copied().unwrap_or(0))
                     .sum();
                 assert!(
                     rerun_sent <= clean_sent.saturating_sub(already),

@@ -269,7 +269,7 @@ impl<'s, F: NorFlash> Reader<'s, F> {
     }
 
     /// Reads raw bytes into `buf`; `Ok(0)` only at the end of a verified pass
-    /// (or at the end after a seek skipped the check).
+    /// (or at the end after a seek skipped the check), or for an empty `buf`.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error<F::Error>> {
         if buf.is_empty() {
             return Ok(0);

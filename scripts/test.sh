@@ -18,7 +18,7 @@ step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
 # --- prerequisites -----------------------------------------------------------
 step "prerequisites"
 need_apt=()
-for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm qemu-system-riscv32:qemu-system-misc node:nodejs npm:npm /usr/bin/time:time gzip:gzip curl:curl; do
+for tool in xz:xz-utils python3:python3 setpriv:util-linux llvm-objcopy:llvm qemu-system-arm:qemu-system-arm qemu-system-riscv32:qemu-system-misc node:nodejs npm:npm /usr/bin/time:time gzip:gzip curl:curl chromium:chromium; do
     command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 if ((${#need_apt[@]})); then

@@ -245,8 +245,22 @@ pub struct SizeArgs {
     /// Also check this firmware image against a partition-table platform's app and OTA partitions
     #[arg(long, value_name = "FILE")]
     pub firmware: Option<PathBuf>,
+    /// What to print on stdout: the table, JSON (`--json`), or GitHub-flavoured Markdown for CI summaries
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+    /// Also write the budget as one self-contained HTML page: a treemap of the partition, the limits, a table
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub packages: PackageArgs,
+}
+
+/// What `size` and `diff` print on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +293,12 @@ pub struct DiffArgs {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
+    /// What to print on stdout: the table, JSON (`--json`), or GitHub-flavoured Markdown for CI summaries
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+    /// Also write the plan as one self-contained HTML page: a treemap coloured by send, keep and remove
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,9 @@
 
 pub mod bundle;
 pub mod elf;
+/// The report renderers (no I/O), here so the browser tests can render
+/// hostile and large reports without a project on disk.
+pub mod report_html;
 
 /// The errors `bundle` and `elf` return: the variants of the binary's
 /// `error::Error` they use, with the same fields and messages. The binary's own

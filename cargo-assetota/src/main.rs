@@ -12,6 +12,7 @@ mod exit;
 mod firmware;
 mod particle;
 mod report;
+mod report_html;
 mod shell;
 mod stale;
 mod watch;

@@ -8,10 +8,11 @@ use cargo_metadata::semver::Version;
 use serde::Serialize;
 
 use crate::bundle::hex;
-use crate::cli::DiffArgs;
+use crate::cli::{DiffArgs, OutputFormat};
 use crate::error::Result;
 use crate::firmware::{self, Kind};
 use crate::report::Table;
+use crate::report_html::{self, Cell, Class, Column, Report, Section, Tile};
 use crate::shell::Shell;
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,7 +77,12 @@ fn load(path: &Path) -> Result<Side> {
 }
 
 pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
-    shell.set_json(args.json);
+    let format = if args.json {
+        OutputFormat::Json
+    } else {
+        args.format.unwrap_or(OutputFormat::Human)
+    };
+    shell.set_json(format == OutputFormat::Json);
     let old = load(&args.old)?;
     let new = load(&args.new)?;
     let same = |a: &DiffAsset, b: &DiffAsset| a.name == b.name && a.sha256 == b.sha256;
@@ -108,7 +114,23 @@ pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
         ));
     }
 
-    if args.json {
+    if args.report.is_some() || format == OutputFormat::Markdown {
+        let section = plan_section(&args, &old, &new, &send, &keep, &remove, bytes_to_send);
+        let page = Report {
+            title: format!("OTA plan: {}", section.heading),
+            date: super::size::report_date(),
+            refresh_seconds: None,
+            sections: vec![section],
+        };
+        if let Some(path) = &args.report {
+            super::size::write_report(path, &report_html::page::render(&page))?;
+        }
+        if format == OutputFormat::Markdown {
+            shell.print(report_html::markdown::render(&page));
+            return Ok(());
+        }
+    }
+    if format == OutputFormat::Json {
         shell.print_json(&DiffJson {
             send,
             keep,
@@ -149,4 +171,101 @@ pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
         remove.len()
     ));
     Ok(())
+}
+
+/// The plan as a report section: every asset of NEW (sent or kept) and of
+/// OLD that goes away, by compressed size, coloured by what the OTA does.
+fn plan_section(
+    args: &DiffArgs,
+    old: &Side,
+    new: &Side,
+    send: &[DiffAsset],
+    keep: &[DiffAsset],
+    remove: &[DiffAsset],
+    bytes_to_send: u64,
+) -> Section {
+    let file = |p: &Path| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let heading = format!("{} to {}", file(&args.old), file(&args.new));
+    let mut meta = vec![
+        ("old".to_owned(), args.old.display().to_string()),
+        ("new".to_owned(), args.new.display().to_string()),
+    ];
+    if let (Some(o), Some(n)) = (&old.version, &new.version) {
+        meta.push(("version".to_owned(), format!("{o} -> {n}")));
+    }
+    meta.push(("bytes to send".to_owned(), Bytes(bytes_to_send).to_string()));
+    let summary = format!(
+        "Send {} of {} asset{}: {} to transfer ({} to keep, {} to remove)",
+        send.len(),
+        new.assets.len(),
+        if new.assets.len() == 1 { "" } else { "s" },
+        Bytes(bytes_to_send),
+        keep.len(),
+        remove.len()
+    );
+    let mut tiles = Vec::new();
+    let mut table = report_html::Table {
+        columns: vec![
+            Column::text("Action"),
+            Column::text("Asset"),
+            Column::number("Size"),
+            Column::number("Compressed"),
+            Column::text("SHA-256"),
+        ],
+        ..report_html::Table::default()
+    };
+    for (action, class, list) in [
+        ("send", Class::Send, send),
+        ("keep", Class::Keep, keep),
+        ("remove", Class::Remove, remove),
+    ] {
+        for a in list {
+            tiles.push(Tile {
+                name: a.name.clone(),
+                area: a.compressed_size,
+                inner: a.compressed_size,
+                class,
+                detail: format!(
+                    "{} compressed, {} raw, {action}",
+                    Bytes(a.compressed_size),
+                    Bytes(a.size)
+                ),
+            });
+            table.rows.push(vec![
+                Cell::text(action).class(class),
+                Cell::text(a.name.clone()),
+                Cell::number(Bytes(a.size).to_string(), a.size),
+                Cell::number(Bytes(a.compressed_size).to_string(), a.compressed_size),
+                Cell::text(a.sha256.get(..16).unwrap_or(&a.sha256)),
+            ]);
+        }
+    }
+    table.footer = Some(vec![
+        Cell::text("to send"),
+        Cell::text(format!(
+            "{} asset{}",
+            send.len(),
+            if send.len() == 1 { "" } else { "s" }
+        )),
+        Cell::number(Bytes(send.iter().map(|a| a.size).sum()).to_string(), 0),
+        Cell::number(Bytes(bytes_to_send).to_string(), bytes_to_send),
+        Cell::text(""),
+    ]);
+    Section {
+        heading,
+        meta,
+        summary,
+        summary_class: Class::Send,
+        area_unit: "compressed bytes (what an OTA transfers)".to_owned(),
+        tiles,
+        free: 0,
+        free_label: String::new(),
+        table,
+        platforms: None,
+    }
 }

@@ -1,22 +1,33 @@
 //! `cargo assetota size`: the budget table, or the fit matrix over all platforms.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
+use assetota_core::bytesize::Bytes;
 use assetota_core::cache::Cache;
 use assetota_core::measure::{self, Measured};
 use assetota_core::{Budget, Config, Platform, Verdict};
 
 use crate::cargo;
-use crate::cli::SizeArgs;
+use crate::cli::{OutputFormat, SizeArgs};
 use crate::error::{Error, Result};
 use crate::report::{self, FirmwareCheck};
+use crate::report_html::{self, Cell, Class, Column, Report, Section, Table, Tile};
 use crate::shell::{BarProgress, Shell};
 
 use super::platform_override;
 
 pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
-    shell.set_json(args.json);
+    let format = if args.json {
+        OutputFormat::Json
+    } else {
+        args.format.unwrap_or(OutputFormat::Human)
+    };
+    let human = format == OutputFormat::Human;
+    let want_sections = args.report.is_some() || format == OutputFormat::Markdown;
+    let mut sections: Vec<Section> = Vec::new();
+    shell.set_json(format == OutputFormat::Json);
     let metadata = cargo::metadata(args.packages.manifest_path.as_deref())?;
     let packages = cargo::select_packages(&metadata, &args.packages.package)?;
     // The measure cache build.rs and watch share: unchanged assets are not read.
@@ -52,8 +63,34 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
                 )?)
                 .map(|(p, r)| (p.name.clone(), r.map_err(|e| e.to_string())))
                 .collect();
-            if !args.json {
+            if human {
                 shell.print(report::fit_matrix(&name, &rows));
+            }
+            if want_sections {
+                // The treemap shows the configured platform (or the first
+                // that takes the assets); the table below it, every platform.
+                let over_name = platform_override(None);
+                let configured = config
+                    .resolve_platform(over_name.as_ref().map(|(n, f)| (n.as_str(), f.as_str())))
+                    .ok()
+                    .and_then(|p| {
+                        measure_for(
+                            &config,
+                            std::slice::from_ref(&p),
+                            shell,
+                            &mut measure_cache,
+                            &mut measured_paths,
+                        )
+                        .ok()
+                        .and_then(|mut v| v.remove(0).ok())
+                    });
+                let shown =
+                    configured.or_else(|| rows.iter().find_map(|(_, r)| r.as_ref().ok().cloned()));
+                if let Some(budget) = shown {
+                    let mut section = size_section(&name, &budget, None);
+                    section.platforms = Some(platforms_table(&rows));
+                    sections.push(section);
+                }
             }
             for (platform, row) in &rows {
                 json.push(match row {
@@ -83,7 +120,10 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
                     platform.name
                 ));
             }
-            if !args.json {
+            if want_sections {
+                sections.push(size_section(&name, &budget, check.as_ref()));
+            }
+            if human {
                 shell.print(report::budget_table(&name, &budget));
                 if let Some(c) = &check {
                     shell.print(format!("  firmware: {}\n", c.summary()));
@@ -112,7 +152,25 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
         }
     }
     measure_cache.save(&measured_paths);
-    if args.json {
+    if want_sections {
+        let title = match sections.as_slice() {
+            [one] => format!("Asset budget: {}", one.heading),
+            _ => "Asset budgets".to_owned(),
+        };
+        let page = Report {
+            title,
+            date: report_date(),
+            refresh_seconds: None,
+            sections,
+        };
+        if let Some(path) = &args.report {
+            write_report(path, &report_html::page::render(&page))?;
+        }
+        if format == OutputFormat::Markdown {
+            shell.print(report_html::markdown::render(&page));
+        }
+    }
+    if format == OutputFormat::Json {
         if json.len() == 1 && !args.all_platforms {
             shell.print_json(&json[0]);
         } else {
@@ -127,6 +185,247 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The date a report shows: SOURCE_DATE_EPOCH where set (so the page is
+/// reproducible), else now.
+pub fn report_date() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    report_html::utc_date(secs)
+}
+
+/// Writes a report page atomically (readers see the old page or the new one).
+pub fn write_report(path: &Path, html: &str) -> Result<()> {
+    crate::bundle::write_atomically(path, |mut file| {
+        file.write_all(html.as_bytes())
+            .map_err(|source| Error::Write {
+                path: path.to_owned(),
+                source,
+            })
+    })
+}
+
+fn verdict_class(v: Verdict) -> Class {
+    match v {
+        Verdict::Fits => Class::Fits,
+        Verdict::Near => Class::Near,
+        Verdict::Over => Class::Over,
+    }
+}
+
+fn limit_text(limit: Option<u64>) -> String {
+    limit.map_or_else(|| "none".to_owned(), |l| Bytes(l).to_string())
+}
+
+fn pct_text(used: u64, limit: Option<u64>) -> String {
+    limit.map_or_else(String::new, |l| {
+        format!(" ({}%)", assetota_core::budget::percent(used, l))
+    })
+}
+
+/// One package's budget as a report section: the treemap of storage in the
+/// partition (free space as its own tile), the limits, the asset table.
+pub fn size_section(package: &str, budget: &Budget, firmware: Option<&FirmwareCheck>) -> Section {
+    let p = &budget.platform;
+    let platform = report::platform_name(p);
+    let heading = match &platform {
+        Some(name) => format!("{package} on {name}"),
+        None => format!("{package} (no platform: sizes only)"),
+    };
+    let largest = budget
+        .assets
+        .iter()
+        .map(|a| a.stored_size)
+        .max()
+        .unwrap_or(0);
+    let mut meta = vec![
+        ("package".to_owned(), package.to_owned()),
+        (
+            "platform".to_owned(),
+            platform.clone().unwrap_or_else(|| "none".to_owned()),
+        ),
+        ("codec".to_owned(), p.codec.to_string()),
+        ("total limit".to_owned(), limit_text(budget.limit_total)),
+        (
+            "single-asset limit".to_owned(),
+            limit_text(budget.limit_single),
+        ),
+        (
+            "used".to_owned(),
+            format!(
+                "{}{}",
+                Bytes(budget.total_storage_size),
+                pct_text(budget.total_storage_size, budget.limit_total)
+            ),
+        ),
+        (
+            "largest stored".to_owned(),
+            format!(
+                "{}{}",
+                Bytes(largest),
+                pct_text(largest, budget.limit_single)
+            ),
+        ),
+    ];
+    if let Some(f) = firmware {
+        meta.push(("firmware".to_owned(), f.summary()));
+    }
+    let verdict = match (budget.verdict(), firmware) {
+        (_, Some(f)) if !f.fits => Verdict::Over,
+        (v, _) => v,
+    };
+    let summary = format!(
+        "{}: {}",
+        match verdict {
+            Verdict::Fits => "Fits",
+            Verdict::Near => "Near a limit",
+            Verdict::Over => "Over budget",
+        },
+        report::budget_line(budget)
+    );
+    let tiles = budget
+        .assets
+        .iter()
+        .map(|a| Tile {
+            name: a.measured.name.clone(),
+            area: a.storage_size,
+            inner: a.stored_size.min(a.storage_size),
+            class: verdict_class(a.verdict),
+            detail: format!(
+                "{} storage, {} stored, {} compressed, {} raw, {}",
+                Bytes(a.storage_size),
+                Bytes(a.stored_size),
+                Bytes(a.measured.compressed_size),
+                Bytes(a.measured.size),
+                a.verdict.as_str()
+            ),
+        })
+        .collect();
+    let free = budget
+        .limit_total
+        .map_or(0, |l| l.saturating_sub(budget.total_storage_size));
+    let free_label = format!("{} free of {}", Bytes(free), limit_text(budget.limit_total));
+    let mut table = Table {
+        columns: vec![
+            Column::text("Asset"),
+            Column::number("Size"),
+            Column::number("Compressed"),
+            Column::number("Stored"),
+            Column::number("Storage"),
+            Column::text("Codec"),
+            Column::text("Verdict"),
+        ],
+        ..Table::default()
+    };
+    for a in &budget.assets {
+        table.rows.push(vec![
+            Cell::text(a.measured.name.clone()),
+            Cell::number(Bytes(a.measured.size).to_string(), a.measured.size),
+            Cell::number(
+                Bytes(a.measured.compressed_size).to_string(),
+                a.measured.compressed_size,
+            ),
+            Cell::number(Bytes(a.stored_size).to_string(), a.stored_size),
+            Cell::number(Bytes(a.storage_size).to_string(), a.storage_size),
+            Cell::text(a.codec.kind()),
+            Cell::text(a.verdict.as_str()).class(verdict_class(a.verdict)),
+        ]);
+    }
+    table.footer = Some(vec![
+        Cell::text(report::count(budget.assets.len(), "asset")),
+        Cell::number(Bytes(budget.total_size).to_string(), budget.total_size),
+        Cell::number(
+            Bytes(budget.total_compressed_size).to_string(),
+            budget.total_compressed_size,
+        ),
+        Cell::number(
+            Bytes(budget.total_stored_size).to_string(),
+            budget.total_stored_size,
+        ),
+        Cell::number(
+            Bytes(budget.total_storage_size).to_string(),
+            budget.total_storage_size,
+        ),
+        Cell::text(""),
+        Cell::text(budget.verdict().as_str()).class(verdict_class(budget.verdict())),
+    ]);
+    Section {
+        heading,
+        meta,
+        summary,
+        summary_class: verdict_class(verdict),
+        area_unit: "storage (what the partition gives each asset, in whole blocks)".to_owned(),
+        tiles,
+        free,
+        free_label,
+        table,
+        platforms: None,
+    }
+}
+
+/// The fit of every platform, as a table.
+fn platforms_table(rows: &[(String, std::result::Result<Budget, String>)]) -> Table {
+    let mut t = Table {
+        columns: vec![
+            Column::text("Platform"),
+            Column::text("Codec"),
+            Column::number("Storage"),
+            Column::number("Total limit"),
+            Column::number("Used"),
+            Column::number("Largest stored"),
+            Column::number("Single limit"),
+            Column::text("Fits"),
+        ],
+        ..Table::default()
+    };
+    for (name, row) in rows {
+        let Ok(b) = row else {
+            let reason = row.as_ref().err().cloned().unwrap_or_default();
+            t.rows.push(vec![
+                Cell::text(name.clone()),
+                Cell::text("-"),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::text(format!("no (refused: {reason})")).class(Class::Over),
+            ]);
+            continue;
+        };
+        let largest = b.assets.iter().map(|a| a.stored_size).max().unwrap_or(0);
+        let used = b
+            .limit_total
+            .map(|l| assetota_core::budget::percent(b.total_storage_size, l));
+        t.rows.push(vec![
+            Cell::text(b.platform.name.clone()),
+            Cell::text(b.platform.codec.kind()),
+            Cell::number(
+                Bytes(b.total_storage_size).to_string(),
+                b.total_storage_size,
+            ),
+            Cell::number(limit_text(b.limit_total), b.limit_total.unwrap_or(0)),
+            Cell::number(
+                used.map_or("-".into(), |u| format!("{u}%")),
+                used.unwrap_or(0),
+            ),
+            Cell::number(Bytes(largest).to_string(), largest),
+            Cell::number(limit_text(b.limit_single), b.limit_single.unwrap_or(0)),
+            match b.verdict() {
+                Verdict::Fits => Cell::text("yes").class(Class::Fits),
+                Verdict::Near => Cell::text("yes (near)").class(Class::Near),
+                Verdict::Over => Cell::text("no").class(Class::Over),
+            },
+        ]);
+    }
+    t
 }
 
 /// Budgets for several platforms, measuring each distinct (codec, file list)

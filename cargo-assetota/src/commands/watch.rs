@@ -12,6 +12,8 @@ use crate::shell::{Shell, Verbosity};
 use crate::watch::{self, Options, PackageSpec};
 
 use super::platform_override;
+/// For `--report`: the session renders its page like `size --report`.
+pub(crate) use super::size::{report_date, size_section, write_report};
 
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
@@ -24,6 +26,9 @@ pub struct WatchArgs {
     /// Quiet time after the last change before the report, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 100)]
     pub debounce: u64,
+    /// Keep this HTML page of the budget current (rewritten atomically after every change; it reloads itself)
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub cargo: CargoBuildFlags,
 }
@@ -73,6 +78,7 @@ pub fn run(args: WatchArgs, shell: &mut Shell) -> Result<()> {
         platform_override: platform_override(args.platform.as_deref()),
         target_dir,
         build,
+        report: args.report.map(|r| cwd.join(r)),
     };
     let specs = packages
         .into_iter()

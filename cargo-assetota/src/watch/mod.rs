@@ -60,6 +60,8 @@ pub struct Options {
     pub target_dir: PathBuf,
     /// `--build`: the program and arguments of the build to run after a change.
     pub build: Option<(PathBuf, Vec<OsString>)>,
+    /// `--report`: the HTML page kept current (rewritten after every scan).
+    pub report: Option<PathBuf>,
 }
 
 /// A package to watch.
@@ -587,6 +589,7 @@ impl Session<'_> {
                     }
                 };
                 self.packages[i].last = Some(budget);
+                self.write_report();
                 printed
             }
             Err(assetota_core::Error::Scan(ScanError::DirMissing(_))) => {
@@ -636,6 +639,36 @@ impl Session<'_> {
                 }
                 false
             }
+        }
+    }
+
+    /// `--report`: the page of every package's last budget, written
+    /// atomically; it reloads itself every 2 s. A failed write is a warning.
+    fn write_report(&mut self) {
+        let Some(path) = self.options.report.clone() else {
+            return;
+        };
+        let sections: Vec<_> = self
+            .packages
+            .iter()
+            .filter_map(|p| {
+                p.last
+                    .as_ref()
+                    .map(|b| crate::commands::watch::size_section(&p.name, b, None))
+            })
+            .collect();
+        let page = crate::report_html::Report {
+            title: match sections.as_slice() {
+                [one] => format!("Asset budget: {} (watch)", one.heading),
+                _ => "Asset budgets (watch)".to_owned(),
+            },
+            date: crate::commands::watch::report_date(),
+            refresh_seconds: Some(2),
+            sections,
+        };
+        let html = crate::report_html::page::render(&page);
+        if let Err(e) = crate::commands::watch::write_report(&path, &html) {
+            self.shell.warn(format_args!("{e}"));
         }
     }
 

@@ -246,6 +246,7 @@ fn size_report_renders_the_budget_in_a_browser() {
         std::fs::read_to_string(dir.join("out/again.html")).unwrap()
     );
     assert!(html.contains("Generated 2023-11-14 22:13:20 UTC"));
+    assert!(html.contains("<details class=\"table\" open><summary>6 rows</summary>"));
     // No temporary file left beside it.
     let left: Vec<_> = std::fs::read_dir(dir.join("out")).unwrap().collect();
     assert_eq!(left.len(), 2);
@@ -526,6 +527,8 @@ fn ten_thousand_assets_render_quickly() {
     let wall = t.elapsed();
     assert_clean(&html, &m);
     assert_eq!(m["sections"][0]["tiles"].as_array().unwrap().len(), 10_000);
+    // The long table starts closed (not laid out until opened).
+    assert!(html.contains("<details class=\"table\"><summary>10000 rows</summary>"));
     let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     eprintln!(
         "10,000 assets: page {} KiB, written by Rust in {:.1} ms; in chromium: response end {:.0} ms, DOM interactive {:.0} ms, load {:.0} ms, laid out {:.0} ms after navigation start, {:.0} ms from the first byte parsed to laid out (whole headless run {:.2} s)",

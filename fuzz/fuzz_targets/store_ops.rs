@@ -761,7 +761,8 @@ fn partials<F: NorFlash>(store: &Store<F, MAX>, sha: &[u8; 32]) -> usize {
 /// A flash error may only be the power being off.
 fn flash_cut(e: &StoreErr) -> bool {
     match e {
-        Error::Flash(FlashError::Cut) => true,
+        // An install a flash error (a cut) stopped refuses to go on.
+        Error::Flash(FlashError::Cut) | Error::Interrupted => true,
         Error::Flash(FlashError::OutOfBounds) => panic!("out-of-bounds flash access: {e:?}"),
         _ => false,
     }

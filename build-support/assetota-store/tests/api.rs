@@ -676,7 +676,7 @@ fn retrying_after_a_transient_flash_error_never_programs_a_word_twice() {
 }
 
 #[test]
-fn an_asset_that_rotted_after_commit_can_be_removed_and_compaction_drops_it() {
+fn an_asset_that_rotted_after_commit_stops_compaction_and_can_be_removed() {
     let size = 16 * 4096;
     let flash = Flash::new(size);
     let mut scratch = Scratch::<4096>::new();
@@ -694,11 +694,21 @@ fn an_asset_that_rotted_after_commit_can_be_removed_and_compaction_drops_it() {
         read_all(&mut store, &rot.id.sha256, &mut scratch, 512),
         Err(Error::Verify(_))
     ));
-    // Compaction would move it into block 0: the copy fails, the original
-    // fails too, so it is dropped and compaction carries on.
-    assert_eq!(store.compact(&mut scratch).unwrap(), 0);
-    assert!(!store.contains(&rot.id.sha256));
+    // Compaction would move it into block 0: the copy fails verification,
+    // compaction stops with the error and keeps the original.
+    assert!(matches!(
+        store.compact(&mut scratch),
+        Err(Error::Verify(_) | Error::Corrupt)
+    ));
+    assert!(store.contains(&rot.id.sha256));
+    // remove() drops it; it installs again and compaction goes through.
+    assert!(store.remove(&rot.id.sha256).unwrap() >= 1);
     install(&mut store, &rot, 1000, &mut scratch).unwrap();
+    assert_eq!(
+        read_all(&mut store, &rot.id.sha256, &mut scratch, 512).unwrap(),
+        rot.raw
+    );
+    store.compact(&mut scratch).unwrap();
     assert_eq!(
         read_all(&mut store, &rot.id.sha256, &mut scratch, 512).unwrap(),
         rot.raw

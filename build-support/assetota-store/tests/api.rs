@@ -438,46 +438,6 @@ fn missing_and_pending_follow_the_manifest() {
     assert!(store.contains(&b.id.sha256));
 }
 
-/// Encodes a v1 manifest (docs/manifest-format.md) for `assets`, sorted by name.
-pub fn manifest(assets: &[&TestAsset]) -> Vec<u8> {
-    let mut sorted: Vec<&&TestAsset> = assets.iter().collect();
-    sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    let n = sorted.len();
-    let strings: Vec<u8> = sorted.iter().flat_map(|a| a.name.bytes()).collect();
-    let unpadded = 32 + 64 * n + strings.len();
-    let total = unpadded.div_ceil(4) * 4 + 4;
-    let mut m = Vec::new();
-    m.extend_from_slice(b"AOTA");
-    m.extend_from_slice(&1u16.to_le_bytes());
-    m.extend_from_slice(&32u16.to_le_bytes());
-    m.extend_from_slice(&(total as u32).to_le_bytes());
-    m.extend_from_slice(&(n as u32).to_le_bytes());
-    m.extend_from_slice(&64u16.to_le_bytes());
-    m.extend_from_slice(&0u16.to_le_bytes());
-    m.extend_from_slice(&((32 + 64 * n) as u32).to_le_bytes());
-    m.extend_from_slice(&(strings.len() as u32).to_le_bytes());
-    m.extend_from_slice(&[0; 4]);
-    let mut off = 0u32;
-    for a in &sorted {
-        m.extend_from_slice(&off.to_le_bytes());
-        m.extend_from_slice(&(a.name.len() as u16).to_le_bytes());
-        m.push(a.id.codec.id());
-        m.push(a.id.codec.param());
-        m.extend_from_slice(&a.id.size.to_le_bytes());
-        m.extend_from_slice(&a.id.payload_len.to_le_bytes());
-        m.extend_from_slice(&a.id.payload_len.to_le_bytes());
-        m.extend_from_slice(&a.id.sha256);
-        off += a.name.len() as u32;
-    }
-    m.extend_from_slice(&strings);
-    while m.len() < total - 4 {
-        m.push(0);
-    }
-    let crc = crc32fast::hash(&m);
-    m.extend_from_slice(&crc.to_le_bytes());
-    m
-}
-
 #[test]
 fn mount_accepts_any_contents_and_refuses_other_geometries() {
     // Random bytes: mounts, holds nothing.

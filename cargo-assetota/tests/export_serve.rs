@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 mod common;
 
+use common::python;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::MetadataExt;
@@ -134,22 +136,6 @@ assert hashlib.sha256(fw).hexdigest() == m["firmware"]["sha256"]
 assert len(fw) == m["firmware"]["size"]
 print(len(m["assets"]))
 "#;
-
-fn python(script: &str, args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python failed\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn oracle(dir: &Path, bundle: &Path) {
     let checked = python(ORACLE, &[dir.to_str().unwrap()]);

@@ -12,6 +12,8 @@
 #[allow(dead_code)]
 mod common;
 
+use common::python;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -94,22 +96,6 @@ fn manifest(bundle: &Path) -> Value {
     let entries = zip_entries(bundle);
     assert_eq!(entries[0].0, "manifest.json");
     serde_json::from_slice(&entries[0].1).unwrap()
-}
-
-fn python(script: &str, args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python failed\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// SHA-256 and size of every asset entry of the bundle, by hashlib.

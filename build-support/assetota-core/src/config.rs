@@ -440,6 +440,21 @@ fn platforms(
     Ok(out)
 }
 
+/// The platform's `partition-table`, read relative to the package root; the
+/// file joins the inputs a rebuild watches.
+fn partition_table(
+    file: Option<String>,
+    root: &Path,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<Option<PartitionTable>, ConfigError> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let path = root.join(file);
+    inputs.push(path.clone());
+    Ok(Some(PartitionTable::read(&path)?))
+}
+
 fn custom_platform(
     src: &Source,
     name: &str,
@@ -489,14 +504,7 @@ fn custom_platform(
     let get_size = |k: &str| table.get(k).map(|i| size(src, i, &key(k))).transpose();
     let get_str = |k: &str| table.get(k).map(|i| string(src, i, &key(k))).transpose();
 
-    let table_file = get_str("partition-table")?;
-    if let Some(file) = &table_file {
-        inputs.push(root.join(file));
-    }
-    let partitions = table_file
-        .as_ref()
-        .map(|file| PartitionTable::read(&root.join(file)))
-        .transpose()?;
+    let partitions = partition_table(get_str("partition-table")?, root, inputs)?;
     let total = match (get_size("total")?, &partitions) {
         (Some(_), Some(_)) => {
             return Err(src.error(
@@ -651,14 +659,7 @@ fn store_platform(
     let get_str = |k: &str| table.get(k).map(|i| string(src, i, &key(k))).transpose();
     let span_of = |k: &str| table.get(k).and_then(Item::span).or_else(|| item.span());
 
-    let table_file = get_str("partition-table")?;
-    if let Some(file) = &table_file {
-        inputs.push(root.join(file));
-    }
-    let partitions = table_file
-        .as_ref()
-        .map(|file| PartitionTable::read(&root.join(file)))
-        .transpose()?;
+    let partitions = partition_table(get_str("partition-table")?, root, inputs)?;
     let (size_key, partition_size, table_offset) =
         match (get_size("partition-size")?, get_size("total")?, &partitions) {
             (Some(_), Some(_), _) => {

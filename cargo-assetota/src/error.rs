@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use assetota_firmware::Error as FirmwareError;
+
 use crate::exit;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -57,27 +59,8 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("`{}` is not an ELF file, a flat firmware image with an assetota manifest, or a bundle", .0.display())]
-    Unrecognized(PathBuf),
-
-    #[error("`{}` is not an ELF file", .0.display())]
-    NotElf(PathBuf),
-
-    #[error("`{}` is a truncated or malformed ELF file: {detail}", path.display())]
-    BadElf { path: PathBuf, detail: String },
-
-    #[error("`{}` has no `.assetota` section and no `__ASSETOTA_MANIFEST` symbol{}", path.display(), if *.stripped { "; its symbol table was stripped" } else { "" })]
-    NoManifest { path: PathBuf, stripped: bool },
-
-    #[error("the assetota manifest in `{}` ({found_by}) is corrupted: {source}", path.display())]
-    CorruptManifest {
-        path: PathBuf,
-        found_by: String,
-        source: assetota::DecodeError,
-    },
-
-    #[error("the assetota manifest in `{}` is format v{version}, newer than this cargo-assetota reads (v{})", path.display(), assetota::FORMAT_VERSION)]
-    ManifestTooNew { path: PathBuf, version: u16 },
+    #[error(transparent)]
+    Firmware(#[from] assetota_firmware::Error),
 
     #[error("the build of `{bin}` is stale: the assets in `{}` changed after it was built\n{}", dir.display(), list(.changes))]
     Stale {
@@ -100,7 +83,7 @@ pub enum Error {
         problems: Vec<String>,
     },
 
-    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::bundle::FORMAT)]
+    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), assetota_bundle::FORMAT)]
     BundleTooNew { path: PathBuf, found: u64 },
 
     #[error("`{}` is not a valid bundle: {reason}", path.display())]
@@ -188,6 +171,33 @@ pub enum Error {
     },
 }
 
+/// The bundle crate's errors, as the variants the commands already report.
+impl From<assetota_bundle::Error> for Error {
+    fn from(e: assetota_bundle::Error) -> Self {
+        use assetota_bundle::Error as B;
+        match e {
+            B::Read { path, source } => Error::Read { path, source },
+            B::Write { path, source } => Error::Write { path, source },
+            B::BundleTooNew { path, found } => Error::BundleTooNew { path, found },
+            B::BadBundle { path, reason } => Error::BadBundle { path, reason },
+            B::HostileBundle {
+                path,
+                entry,
+                reason,
+            } => Error::HostileBundle {
+                path,
+                entry,
+                reason,
+            },
+            B::Zip { path, source } => Error::Zip { path, source },
+            other => Error::BadBundle {
+                path: std::path::PathBuf::new(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
 fn list(items: &[String]) -> String {
     items
         .iter()
@@ -210,7 +220,7 @@ impl Error {
             } => exit::OVER_BUDGET,
             Error::ImageUsage(_) => exit::USAGE,
             Error::Stale { .. }
-            | Error::CorruptManifest { .. }
+            | Error::Firmware(FirmwareError::CorruptManifest { .. })
             | Error::HostileBundle { .. }
             | Error::VerifyFailed { .. } => exit::VERIFY_FAILED,
             _ => exit::ERROR,
@@ -231,11 +241,16 @@ impl Error {
             Error::NoBinary(_) => "assetota::no_binary",
             Error::OutWithManyBundles { .. } => "assetota::usage",
             Error::Read { .. } | Error::Write { .. } => "assetota::io",
-            Error::Unrecognized(_) | Error::NotElf(_) => "assetota::not_firmware",
-            Error::BadElf { .. } => "assetota::bad_elf",
-            Error::NoManifest { .. } => "assetota::no_manifest",
-            Error::CorruptManifest { .. } => "assetota::corrupt_manifest",
-            Error::ManifestTooNew { .. } => "assetota::manifest_version",
+            Error::Firmware(e) => match e {
+                FirmwareError::Unrecognized(_) | FirmwareError::NotElf(_) => {
+                    "assetota::not_firmware"
+                }
+                FirmwareError::BadElf { .. } => "assetota::bad_elf",
+                FirmwareError::NoManifest { .. } => "assetota::no_manifest",
+                FirmwareError::CorruptManifest { .. } => "assetota::corrupt_manifest",
+                FirmwareError::ManifestTooNew { .. } => "assetota::manifest_version",
+                _ => "assetota::firmware",
+            },
             Error::Stale { .. } => "assetota::stale",
             Error::OverBudget { .. } | Error::FirmwareTooBig { .. } => "assetota::over_budget",
             Error::BundleTooNew { .. } => "assetota::bundle_version",
@@ -270,17 +285,17 @@ impl Error {
             Error::CargoBuild(_) => "cargo printed the reason above; fix it and run `cargo assetota build` again".into(),
             Error::NoBinary(_) => "build a binary target of a package that has [package.metadata.assetota] (check `-p` and `--bin`)".into(),
             Error::OutWithManyBundles { .. } => "select one binary with `-p` and `--bin`, or leave out `--out` to write each bundle beside its binary".into(),
-            Error::Unrecognized(_) | Error::NotElf(_) => "pass the firmware ELF cargo built (under target/), a flat image made from it, or a `.assetota.zip` bundle".into(),
-            Error::BadElf { .. } => "the file was cut short or damaged; build it again (`cargo assetota build`) or copy it again".into(),
-            Error::NoManifest { stripped, .. } => {
+            Error::Firmware(FirmwareError::Unrecognized(_) | FirmwareError::NotElf(_)) => "pass the firmware ELF cargo built (under target/), a flat image made from it, or a `.assetota.zip` bundle".into(),
+            Error::Firmware(FirmwareError::BadElf { .. }) => "the file was cut short or damaged; build it again (`cargo assetota build`) or copy it again".into(),
+            Error::Firmware(FirmwareError::NoManifest { stripped, .. }) => {
                 let mut h = String::from("the firmware must embed the manifest: its build.rs needs\n\n    fn main() { assetota_build::embed(); }\n\nand its main.rs (or lib.rs) needs\n\n    assetota::manifest!();\n\n`cargo assetota init` adds both");
                 if *stripped {
                     h.push_str("; if it has them, a linker script or a strip step dropped the `.assetota` section: keep it with `KEEP(*(.assetota))`");
                 }
                 h
             }
-            Error::CorruptManifest { .. } => "the firmware file was modified or damaged after it was built; build it again".into(),
-            Error::ManifestTooNew { .. } | Error::BundleTooNew { .. } => "update cargo-assetota: `cargo install cargo-assetota`".into(),
+            Error::Firmware(FirmwareError::CorruptManifest { .. }) => "the firmware file was modified or damaged after it was built; build it again".into(),
+            Error::Firmware(FirmwareError::ManifestTooNew { .. }) | Error::BundleTooNew { .. } => "update cargo-assetota: `cargo install cargo-assetota`".into(),
             Error::Stale { .. } => "run `cargo assetota build` again so the firmware embeds the current assets (plain `cargo build` reruns build.rs too)".into(),
             Error::OverBudget { .. } => "shrink or remove assets (or the firmware), or budget against a larger platform with `--platform`".into(),
             Error::FirmwareTooBig { .. } => "make the firmware smaller (opt-level = \"z\", LTO) or enlarge the app/OTA partitions in the partition table".into(),

@@ -2,21 +2,19 @@
 //! manifest against the assets on disk, report the flash budget, and write a
 //! deterministic, self-verifying bundle for an OTA backend.
 
-mod bundle;
 mod cargo;
 mod cli;
 mod commands;
-mod elf;
 mod error;
 mod exit;
-mod firmware;
+mod input;
 mod particle;
 mod report;
-mod report_html;
 mod shell;
 mod stale;
 mod watch;
 
+use cargo_assetota::report_html;
 use std::fmt;
 use std::process::ExitCode;
 

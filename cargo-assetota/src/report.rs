@@ -6,7 +6,7 @@ use assetota_core::platform::{Origin, Platform};
 use assetota_core::{Budget, Verdict};
 use serde::Serialize;
 
-use crate::bundle::{CodecJson, hex};
+use assetota_bundle::{CodecJson, hex};
 
 #[derive(Debug, Serialize)]
 pub struct SizeJson {

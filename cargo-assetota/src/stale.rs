@@ -7,7 +7,7 @@ use assetota_core::Budget;
 use assetota_core::bytesize::Bytes;
 use assetota_core::platform::Origin;
 
-use crate::bundle::hex;
+use assetota_bundle::hex;
 
 /// One line per difference, each naming the asset and what differs.
 pub fn compare(manifest: &Manifest<'_>, budget: &Budget) -> Vec<String> {

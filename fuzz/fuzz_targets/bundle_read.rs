@@ -1,4 +1,4 @@
-//! Fuzzes the bundle reader (`cargo_assetota::bundle::read_bytes`, what `verify` and
+//! Fuzzes the bundle reader (`assetota_bundle::read_bytes`, what `verify` and
 //! `inspect` run on a `.assetota.zip`): nothing may panic or allocate without bound,
 //! and whatever it accepts must respect its rules — every entry listed in
 //! `manifest.json`, no entry name that could leave a directory, no entry longer than
@@ -15,7 +15,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use cargo_assetota::bundle::{self, ASSETS_PREFIX, MAX_ENTRY, MAX_TOTAL, read_bytes};
+use assetota_bundle::{self, ASSETS_PREFIX, MAX_ENTRY, MAX_TOTAL, read_bytes};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

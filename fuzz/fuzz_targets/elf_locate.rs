@@ -1,4 +1,4 @@
-//! Fuzzes the ELF side of `cargo-assetota` (`cargo_assetota::elf`): parsing with
+//! Fuzzes the ELF side of `cargo-assetota` (`assetota_firmware`): parsing with
 //! goblin plus the bounds checks, finding the manifest by section or symbol, and
 //! making the flat image `llvm-objcopy -O binary` would. This is what `inspect`,
 //! `bundle FIRMWARE` and `build` run on an ELF. Nothing may panic (arithmetic
@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use assetota::Manifest;
-use cargo_assetota::elf::{ElfFile, MAX_FLAT_IMAGE};
+use assetota_firmware::{ElfFile, MAX_FLAT_IMAGE};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,6 +2,7 @@
 //! and `watch` all go through [`analyze`], so they can never disagree about
 //! which files are assets or what they cost.
 
+pub mod atomic;
 pub mod budget;
 pub mod bytesize;
 pub mod cache;

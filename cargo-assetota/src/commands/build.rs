@@ -8,14 +8,14 @@ use assetota_core::Config;
 use assetota_core::bytesize::Bytes;
 use serde::Serialize;
 
-use crate::bundle::PackageJson;
 use crate::cargo::{self, BuiltBinary};
 use crate::cli::{BuildArgs, ImageFormat, MessageFormat};
-use crate::elf::ElfFile;
 use crate::error::{Error, Result};
 use crate::report::{self, platform_name};
 use crate::shell::{BarProgress, Shell};
-use crate::{firmware, stale};
+use crate::stale;
+use assetota_bundle::PackageJson;
+use assetota_firmware::ElfFile;
 
 use super::{bundle, display_path, platform_override};
 
@@ -167,13 +167,15 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         let elf = ElfFile::parse(path, &bytes)?;
         let located = match elf.locate_manifest(path) {
             Ok(located) => located,
-            Err(e @ Error::NoManifest { .. }) if !args.cargo.bin.contains(&binary.bin) => {
+            Err(e @ assetota_firmware::Error::NoManifest { .. })
+                if !args.cargo.bin.contains(&binary.bin) =>
+            {
                 without_manifest.push((binary.bin.clone(), e));
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
-        let manifest = firmware::decode(path, &bytes, &located)?;
+        let manifest = assetota_firmware::decode(path, &bytes, &located)?;
 
         let bar = shell.progress("Checking", 0);
         let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
@@ -282,7 +284,7 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         bundled += 1;
     }
     if bundled == 0 && !without_manifest.is_empty() {
-        return Err(without_manifest.swap_remove(0).1);
+        return Err(without_manifest.swap_remove(0).1.into());
     }
     for (bin, _) in &without_manifest {
         shell.warn(format_args!(

@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 
 use assetota_core::{Budget, Config, Verdict};
 
-use crate::bundle::{
-    self, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
-};
 use crate::cli::{BundleArgs, ImageFormat};
-use crate::elf::{ElfFile, Located};
 use crate::error::{Error, Result};
 use crate::report::{self, FirmwareCheck, platform_name};
 use crate::shell::{BarProgress, Shell};
-use crate::{firmware, stale};
+use crate::stale;
+use assetota_bundle::{
+    self as bundle, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
+};
+use assetota_firmware::{ElfFile, Located};
 
 use super::display_path;
 
@@ -52,7 +52,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
         ),
         ImageFormat::Bin => {
             let flat = job.elf.flat_image(job.elf_path)?;
-            let offset = flat.image_offset(job.located.offset as u64).ok_or_else(|| Error::BadElf {
+            let offset = flat.image_offset(job.located.offset as u64).ok_or_else(|| assetota_firmware::Error::BadElf {
                 path: job.elf_path.to_owned(),
                 detail: "the manifest is not in a loadable section, so the device cannot read it from a flat image; keep `.assetota` in a region that is loaded (e.g. `> FLASH`)".into(),
             })?;
@@ -60,7 +60,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
         }
     };
     // The offset recorded must lead to the same manifest in the stored image.
-    let manifest = firmware::decode(
+    let manifest = assetota_firmware::decode(
         job.elf_path,
         &image,
         &Located {
@@ -114,7 +114,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
 
     let mut entries = vec![];
     for (asset, json) in budget.assets.iter().zip(&bundle_manifest.assets) {
-        let bytes = bundle::read_asset(
+        let bytes = read_asset(
             &asset.measured.path,
             &json.name,
             json.size,
@@ -161,7 +161,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     }
     let elf = ElfFile::parse(path, &bytes)?;
     let located = elf.locate_manifest(path)?;
-    let manifest = firmware::decode(path, &bytes, &located)?;
+    let manifest = assetota_firmware::decode(path, &bytes, &located)?;
 
     let mut platform = match (&args.platform, manifest.platform()) {
         (Some(name), _) => super::builtin_platform(name)?,
@@ -306,4 +306,30 @@ pub fn show_firmware_check(shell: &mut Shell, check: Option<&FirmwareCheck>) {
     if let Some(check) = check {
         shell.status("Firmware", check.summary());
     }
+}
+
+/// Reads an asset for the bundle, checking it is still what was measured: an
+/// asset changed or removed since then makes the build of `bin` stale.
+pub fn read_asset(path: &Path, name: &str, size: u64, sha256: &str, bin: &str) -> Result<Vec<u8>> {
+    let stale = |what: &str| Error::Stale {
+        bin: bin.to_owned(),
+        dir: path.parent().unwrap_or(Path::new(".")).to_owned(),
+        changes: vec![format!(
+            "`{name}` {what} while the bundle was being written"
+        )],
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(stale("was removed")),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    if bytes.len() as u64 != size || bundle::sha256_hex(&bytes) != sha256 {
+        return Err(stale("changed"));
+    }
+    Ok(bytes)
 }

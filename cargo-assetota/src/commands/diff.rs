@@ -7,13 +7,13 @@ use assetota_core::bytesize::Bytes;
 use cargo_metadata::semver::Version;
 use serde::Serialize;
 
-use crate::bundle::hex;
 use crate::cli::{DiffArgs, OutputFormat};
 use crate::error::Result;
-use crate::firmware::{self, Kind};
+use crate::input::{self, Kind};
 use crate::report::Table;
 use crate::report_html::{self, Cell, Class, Column, Report, Section, Tile};
 use crate::shell::Shell;
+use assetota_bundle::hex;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffAsset {
@@ -40,7 +40,7 @@ struct Side {
 }
 
 fn load(path: &Path) -> Result<Side> {
-    let loaded = firmware::load(path)?;
+    let loaded = input::load(path)?;
     if loaded.kind == Kind::Bundle {
         let b = &loaded
             .bundle

@@ -20,11 +20,11 @@ use assetota_core::Codec;
 use assetota_core::bytesize::Bytes;
 use serde::Serialize;
 
-use crate::bundle::{self, BundleManifest, sha256_hex};
 use crate::cli::{ExportArgs, VerifyArgs};
 use crate::error::{Error, Result};
 use crate::report::count;
 use crate::shell::Shell;
+use assetota_bundle::{self as bundle, BundleManifest, sha256_hex};
 
 use super::display_path;
 

@@ -13,12 +13,12 @@ use assetota_core::platform::StoreGeometry;
 use assetota_core::store_image::{self, Expected, ImageAsset, Placed, Segment, StoreImage};
 use serde::Serialize;
 
-use crate::bundle::{self, BundleManifest, Contents, hex};
 use crate::cargo;
 use crate::cli::{ImageArgs, StoreImageFormat, VerifyArgs};
 use crate::error::{Error, Result};
 use crate::report::count;
 use crate::shell::Shell;
+use assetota_bundle::{self as bundle, BundleManifest, Contents, hex};
 
 use super::display_path;
 
@@ -83,7 +83,7 @@ pub fn run(args: ImageArgs, shell: &mut Shell) -> Result<()> {
         path: path.clone(),
         source,
     })?;
-    if crate::particle::zip::looks_like_particle_bundle(&bytes) {
+    if assetota_particle::zip::looks_like_particle_bundle(&bytes) {
         return Err(Error::NotStoreBundle {
             path: path.clone(),
             platform: Some("Particle".into()),
@@ -344,8 +344,8 @@ fn build(path: &Path, contents: &Contents, geometry: &StoreGeometry) -> Result<S
 /// loadable sections (what `objcopy -O binary` writes).
 fn firmware(path: &Path, contents: &Contents) -> Result<(String, u64, Vec<u8>)> {
     let fw = &contents.manifest.firmware;
-    if contents.firmware.starts_with(crate::elf::ELF_MAGIC) {
-        let elf = crate::elf::ElfFile::parse(path, &contents.firmware)?;
+    if contents.firmware.starts_with(assetota_firmware::ELF_MAGIC) {
+        let elf = assetota_firmware::ElfFile::parse(path, &contents.firmware)?;
         let flat = elf.flat_image(path)?;
         return Ok((fw.file.clone(), flat.base_address, flat.bytes));
     }

@@ -4,12 +4,12 @@ use assetota::Manifest;
 use assetota_core::bytesize::Bytes;
 use serde::Serialize;
 
-use crate::bundle::{BundleManifest, hex};
 use crate::cli::InspectArgs;
 use crate::error::Result;
-use crate::firmware::{self, Kind};
+use crate::input::{self, Kind};
 use crate::report::Table;
 use crate::shell::Shell;
+use assetota_bundle::{BundleManifest, hex};
 
 use super::display_path;
 
@@ -62,7 +62,7 @@ pub fn run(args: InspectArgs, shell: &mut Shell) -> Result<()> {
         return result;
     }
     shell.set_json(args.json);
-    let loaded = firmware::load(&args.file)?;
+    let loaded = input::load(&args.file)?;
     let manifest = loaded.manifest()?;
     let located = &loaded.located;
     let report = InspectJson {

@@ -73,13 +73,10 @@ fn builtin_platform(name: &str) -> Result<assetota_core::Platform> {
     })
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// (see [`crate::bundle::write_atomically`]).
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::bundle::write_atomically(path, |mut file| {
-        std::io::Write::write_all(&mut file, bytes).map_err(|source| Error::Write {
-            path: path.to_owned(),
-            source,
-        })
+/// Writes `bytes` to `path` atomically (see [`assetota_core::atomic`]).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    assetota_core::atomic::write_bytes(path, bytes).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
     })
 }

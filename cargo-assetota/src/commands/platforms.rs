@@ -5,12 +5,12 @@ use assetota_core::bytesize::Bytes;
 use assetota_core::platform::{Origin, Platform};
 use serde::Serialize;
 
-use crate::bundle::{CodecJson, StorageJson, StoreJson};
 use crate::cargo;
 use crate::cli::PlatformsArgs;
 use crate::error::{Error, Result};
 use crate::report::Table;
 use crate::shell::Shell;
+use assetota_bundle::{CodecJson, StorageJson, StoreJson};
 
 #[derive(Serialize)]
 struct PlatformJson {

@@ -109,7 +109,7 @@ pub fn run(args: ServeArgs, shell: &mut Shell) -> Result<()> {
         path: dir.clone(),
         source,
     })?;
-    if !root.join(crate::bundle::MANIFEST_JSON).is_file() {
+    if !root.join(assetota_bundle::MANIFEST_JSON).is_file() {
         shell.warn(format_args!(
             "`{}` has no manifest.json; is it a directory `cargo assetota export` wrote?",
             display_path(&dir)

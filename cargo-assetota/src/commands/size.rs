@@ -1,7 +1,6 @@
 //! `cargo assetota size`: the budget table, or the fit matrix over all platforms.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use assetota_core::bytesize::Bytes;
@@ -203,13 +202,7 @@ pub fn report_date() -> String {
 
 /// Writes a report page atomically (readers see the old page or the new one).
 pub fn write_report(path: &Path, html: &str) -> Result<()> {
-    crate::bundle::write_atomically(path, |mut file| {
-        file.write_all(html.as_bytes())
-            .map_err(|source| Error::Write {
-                path: path.to_owned(),
-                source,
-            })
-    })
+    super::write_atomically(path, html.as_bytes())
 }
 
 fn verdict_class(v: Verdict) -> Class {
@@ -486,8 +479,8 @@ fn firmware_image(path: &std::path::Path) -> Result<Vec<u8>> {
         path: path.to_owned(),
         source,
     })?;
-    if bytes.starts_with(crate::elf::ELF_MAGIC) {
-        let elf = crate::elf::ElfFile::parse(path, &bytes)?;
+    if bytes.starts_with(assetota_firmware::ELF_MAGIC) {
+        let elf = assetota_firmware::ElfFile::parse(path, &bytes)?;
         return Ok(elf.flat_image(path)?.bytes);
     }
     Ok(bytes)

@@ -7,11 +7,10 @@ use assetota_core::measure::Measured;
 use assetota_core::{Budget, Verdict};
 use serde::Serialize;
 
-use crate::bundle::{self, BundleManifest, hex, sha256_hex};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
-use crate::firmware;
 use crate::shell::Shell;
+use assetota_bundle::{self as bundle, BundleManifest, hex, sha256_hex};
 
 use super::display_path;
 
@@ -54,7 +53,7 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     }
 
     // The embedded manifest at the recorded offset against manifest.json.
-    let located = crate::elf::Located {
+    let located = assetota_firmware::Located {
         offset: fw.manifest_offset as usize,
         len: fw.manifest_size as usize,
         found_by: format!(
@@ -63,7 +62,7 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
         ),
         load_address: None,
     };
-    match firmware::decode(path, &contents.firmware, &located) {
+    match assetota_firmware::decode(path, &contents.firmware, &located) {
         Ok(embedded) => {
             if embedded.byte_len() as u64 != fw.manifest_size {
                 problems.push(format!(
@@ -75,11 +74,12 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
             }
             compare_embedded(&embedded, m, &fw.file, &mut problems);
         }
-        Err(Error::ManifestTooNew { version, .. }) => {
-            return Err(Error::ManifestTooNew {
+        Err(assetota_firmware::Error::ManifestTooNew { version, .. }) => {
+            return Err(assetota_firmware::Error::ManifestTooNew {
                 path: path.clone(),
                 version,
-            });
+            }
+            .into());
         }
         Err(e) => problems.push(format!(
             "`{}`: no valid manifest at manifest_offset {:#x}: {e}",

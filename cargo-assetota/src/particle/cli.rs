@@ -11,14 +11,14 @@ use assetota_core::{Budget, Config, Platform, Verdict};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::app::{self, App, AppError, Dependency};
-use super::asset::{self, AssetModule, AssetModuleError};
-use super::module::{self, FormatError, Module, flags, function, hex};
-use super::zip::{self as pzip, BundleError};
 use crate::cli::{BundleArgs, InspectArgs, VerifyArgs};
 use crate::error::{Error, Result};
 use crate::report::{self, Table};
 use crate::shell::{BarProgress, Shell};
+use assetota_particle::app::{self, App, AppError, Dependency};
+use assetota_particle::asset::{self, AssetModule, AssetModuleError};
+use assetota_particle::module::{self, FormatError, Module, flags, function, hex};
+use assetota_particle::zip::{self as pzip, BundleError};
 
 /// What goes wrong with Particle files, beyond I/O and budgets.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +69,7 @@ impl ParticleError {
 }
 
 fn is_elf(bytes: &[u8]) -> bool {
-    bytes.starts_with(crate::elf::ELF_MAGIC)
+    bytes.starts_with(assetota_firmware::ELF_MAGIC)
 }
 
 fn has_bin_extension(path: &Path) -> bool {
@@ -160,31 +160,6 @@ fn choose_platform(path: &Path, app: &App, flag: Option<&str>) -> Result<Platfor
             }
         }
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let write_err = |source| Error::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(write_err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".assetota")
-        .tempfile_in(&dir)
-        .map_err(write_err)?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(write_err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(write_err)?;
-    }
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
 }
 
 /// Assets read whole when they total at most this much: each is then hashed
@@ -346,7 +321,7 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
     };
     let bar = shell.progress("Measuring", 0);
     let files = assetota_core::scan(&config, &platform).map_err(assetota_core::Error::from)?;
-    let time = crate::bundle::timestamp();
+    let time = assetota_bundle::timestamp();
     let (measured, kept): (Vec<Measured>, Vec<Option<Kept>>) =
         measure_keeping(&files, platform.codec, time, &BarProgress(bar))
             .map_err(assetota_core::Error::from)?
@@ -426,7 +401,7 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
                     source,
                 })?;
             debug_assert_eq!(m.len() as u64, a.stored_size);
-            write_atomically(&dir.join(name), &m)?;
+            crate::commands::write_atomically(&dir.join(name), &m)?;
         }
     }
 

@@ -1,19 +1,9 @@
-//! Shared by the `particle*` tests: the Particle code compiled as it is in
-//! `src/particle/` (the CLI is a binary, so its modules are mounted here by
-//! path), and the npm oracle in `tests/oracle` (binary-version-reader 3.1.3
+//! Shared by the `particle*` tests: the Particle formats (`assetota-particle`),
+//! and the npm oracle in `tests/oracle` (binary-version-reader 3.1.3
 //! and particle-cli 3.43.1, installed by `scripts/test.sh`).
 #![allow(dead_code)]
 
-#[path = "../../src/particle/app.rs"]
-pub mod app;
-#[path = "../../src/particle/asset.rs"]
-pub mod asset;
-#[path = "../../src/particle/module.rs"]
-pub mod module;
-#[path = "../../src/particle/zip.rs"]
-pub mod zip;
-// What `zip` takes from the CLI's `bundle` module.
-pub use cargo_assetota::bundle::central_directory_names;
+pub use assetota_particle::{app, asset, module, zip};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

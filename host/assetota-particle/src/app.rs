@@ -3,7 +3,7 @@
 //! byte for byte as binary-version-reader's `updateModuleAssetDependencies`
 //! writes them (research/particle-asset-ota.md §2.4).
 
-use super::module::{
+use crate::module::{
     self, CRC_SIZE, Extension, FIXED_TAIL, FormatError, Module, PREFIX_SIZE, ext, flags, function,
 };
 

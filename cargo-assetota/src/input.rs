@@ -1,12 +1,13 @@
-//! Any input file (ELF, flat image, bundle) and the manifest embedded in it.
+//! Any input file a command takes (ELF, flat image, bundle) and the manifest
+//! embedded in it.
 
 use std::path::{Path, PathBuf};
 
-use assetota::{DecodeError, Manifest};
+use assetota::Manifest;
+use assetota_firmware::{ELF_MAGIC, ElfFile, Located, decode, locate_flat};
 
-use crate::bundle::{self, Contents};
-use crate::elf::{ELF_MAGIC, ElfFile, Located};
 use crate::error::{Error, Result};
+use assetota_bundle::{self as bundle, Contents};
 
 const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 
@@ -41,7 +42,7 @@ pub struct Loaded {
 
 impl Loaded {
     pub fn manifest(&self) -> Result<Manifest<'_>> {
-        decode(&self.path, &self.firmware, &self.located)
+        Ok(decode(&self.path, &self.firmware, &self.located)?)
     }
 }
 
@@ -88,52 +89,5 @@ pub fn load(path: &Path) -> Result<Loaded> {
         firmware: bytes,
         located,
         bundle: None,
-    })
-}
-
-/// A flat image has no headers: the manifest is found by its magic and CRC.
-pub fn locate_flat(path: &Path, bytes: &[u8]) -> Result<Located> {
-    if let Some((offset, m)) = Manifest::find_in(bytes) {
-        return Ok(Located {
-            offset,
-            len: m.byte_len(),
-            found_by: "magic and CRC scan".into(),
-            load_address: None,
-        });
-    }
-    // A magic that did not validate: report why, rather than "not firmware".
-    if let Some(at) = bytes.windows(4).position(|w| w == assetota::MAGIC) {
-        let found_by = format!("magic at offset {at:#x}");
-        return match Manifest::parse(&bytes[at..]) {
-            Err(DecodeError::UnsupportedVersion(version)) => Err(Error::ManifestTooNew {
-                path: path.to_owned(),
-                version,
-            }),
-            Err(source) => Err(Error::CorruptManifest {
-                path: path.to_owned(),
-                found_by,
-                source,
-            }),
-            Ok(_) => unreachable!("find_in returns the first valid manifest"),
-        };
-    }
-    Err(Error::Unrecognized(path.to_owned()))
-}
-
-/// Decodes the manifest at `located` in `bytes`, within `located.len` bytes: a
-/// manifest that runs past the end of its section is corrupt, not read beyond.
-pub fn decode<'a>(path: &Path, bytes: &'a [u8], located: &Located) -> Result<Manifest<'a>> {
-    let end = located.offset.saturating_add(located.len).min(bytes.len());
-    let region = bytes.get(located.offset..end).unwrap_or(&[]);
-    Manifest::parse(region).map_err(|source| match source {
-        DecodeError::UnsupportedVersion(version) => Error::ManifestTooNew {
-            path: path.to_owned(),
-            version,
-        },
-        source => Error::CorruptManifest {
-            path: path.to_owned(),
-            found_by: located.found_by.clone(),
-            source,
-        },
     })
 }

@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use assetota_core::codec::{Codec, PARTICLE_DEFLATE};
 use sha2::{Digest, Sha256};
 
-use super::module::{
+use crate::module::{
     self, COMPRESSED_HEADER_SIZE, CRC_SIZE, Extension, FormatError, HASH_TYPE_SHA256,
     MIN_SUFFIX_SIZE, Module, PREFIX_SIZE, Prefix, ext, flags, function,
 };

@@ -7,9 +7,8 @@
 //! a fixed order (application, then assets sorted by name), one timestamp for
 //! all (the caller's, e.g. from `SOURCE_DATE_EPOCH`), mode 0644.
 
-// From `crate::bundle`, through the parent module (the tests mount this file
-// in their own).
-use super::central_directory_names;
+// The central-directory walker both bundle readers share.
+use assetota_bundle::central_directory_names;
 use std::collections::HashSet;
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
@@ -134,28 +133,16 @@ pub fn write_entries(
         prepared.push(p);
     }
 
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".assetota-particle")
-        .tempfile_in(dir)?;
-    {
-        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
+    assetota_core::atomic::write_with(path, |file| {
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
         zip.add_prepared_files(prepared)
             .map_err(std::io::Error::other)?;
-        zip.finish().map_err(std::io::Error::other)?.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+        zip.finish().map_err(std::io::Error::other)?.flush()
+    })
+    .map_err(|e| match e {
+        assetota_core::atomic::AtomicWriteError::Io(e)
+        | assetota_core::atomic::AtomicWriteError::Fill(e) => e,
+    })
 }
 
 /// `f` over `items` on every core, results in input order.

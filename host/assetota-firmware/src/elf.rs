@@ -6,29 +6,22 @@ use std::path::Path;
 use goblin::elf::{Elf, header, program_header::PT_LOAD, section_header};
 
 use crate::error::{Error, Result};
+use crate::locate::Located;
 
+/// The first four bytes of every ELF file.
 pub const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
-
-/// Where the manifest was found in a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
-    /// Offset of the manifest's first byte in the file.
-    pub offset: usize,
-    /// The manifest's length (its `total_len`).
-    pub len: usize,
-    /// How it was found, for messages: "section .assetota", "symbol …", "magic scan".
-    pub found_by: String,
-    /// Load address (LMA) of the manifest, when known.
-    pub load_address: Option<u64>,
-}
 
 /// A parsed ELF with the bytes it came from.
 pub struct ElfFile<'a> {
+    /// The whole file.
     pub bytes: &'a [u8],
+    /// Its parsed headers, sections and symbols.
     pub elf: Elf<'a>,
 }
 
 impl<'a> ElfFile<'a> {
+    /// Parses `bytes` (read from `path`) and checks that every section and
+    /// segment with contents lies inside the file.
     pub fn parse(path: &Path, bytes: &'a [u8]) -> Result<ElfFile<'a>> {
         if !bytes.starts_with(ELF_MAGIC) {
             return Err(Error::NotElf(path.to_owned()));
@@ -286,6 +279,7 @@ pub const MAX_FLAT_IMAGE: u64 = 256 << 20;
 
 /// A flat binary made from an ELF.
 pub struct FlatImage {
+    /// The image's bytes.
     pub bytes: Vec<u8>,
     /// Load address of the image's first byte.
     pub base_address: u64,

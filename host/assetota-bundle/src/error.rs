@@ -1,0 +1,62 @@
+//! What can go wrong reading or writing a bundle.
+
+use std::path::PathBuf;
+
+/// A `Result` of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a bundle cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file cannot be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bundle cannot be written.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A bundle format newer than this crate reads.
+    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::FORMAT)]
+    BundleTooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its `format`.
+        found: u64,
+    },
+    /// Not a bundle, or a damaged one.
+    #[error("`{}` is not a valid bundle: {reason}", path.display())]
+    BadBundle {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An entry that could harm the reader (an escaping name, a bomb, …).
+    #[error("`{}` is rejected: entry `{entry}` {reason}", path.display())]
+    HostileBundle {
+        /// The file.
+        path: PathBuf,
+        /// The entry's name, with unprintable characters escaped.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The zip writer failed.
+    #[error("cannot write the bundle `{}`: {source}", path.display())]
+    Zip {
+        /// The file.
+        path: PathBuf,
+        /// The zip crate's error.
+        source: zip::result::ZipError,
+    },
+}

@@ -1,0 +1,19 @@
+//! The cargo-assetota bundle (docs/bundle-format.md): `manifest.json`, the
+//! firmware image and the raw assets in a deterministic zip. [`write`] makes
+//! one atomically; [`read`] refuses hostile zips (escaping names, symlinks,
+//! duplicates, unlisted entries, decompression bombs) before anything is
+//! decompressed, and writes nowhere.
+//!
+//! No function here prints or exits; errors are [`Error`].
+
+#![warn(missing_docs)]
+
+mod error;
+mod manifest;
+mod read;
+mod write;
+
+pub use error::{Error, Result};
+pub use manifest::*;
+pub use read::{Contents, central_directory_names, read, read_bytes};
+pub use write::{Entry, timestamp, write};

@@ -1,0 +1,17 @@
+//! Firmware files as cargo-assetota reads them: where the assetota manifest is
+//! inside an ELF (its `.assetota` section, else the `__ASSETOTA_MANIFEST`
+//! symbol) or a flat image (by magic and CRC), and the flat binary image of a
+//! bare-metal ELF.
+//!
+//! Every function takes the bytes and the path they came from (for messages);
+//! none reads files, prints or exits.
+
+#![warn(missing_docs)]
+
+mod elf;
+mod error;
+mod locate;
+
+pub use elf::{ELF_MAGIC, ElfFile, FlatImage, MAX_FLAT_IMAGE};
+pub use error::{Error, Result};
+pub use locate::{Located, decode, locate_flat};

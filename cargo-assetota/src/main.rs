@@ -7,10 +7,13 @@ mod cli;
 mod commands;
 mod error;
 mod exit;
+mod files;
 mod input;
 mod particle;
+mod platform_choice;
 mod report;
 mod shell;
+mod size_report;
 mod stale;
 mod watch;
 

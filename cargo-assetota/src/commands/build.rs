@@ -17,7 +17,9 @@ use crate::stale;
 use assetota_bundle::PackageJson;
 use assetota_firmware::ElfFile;
 
-use super::{bundle, display_path, platform_override};
+use super::bundle;
+use crate::files::display_path;
+use crate::platform_choice::platform_override;
 
 /// The `--message-format json` line for one bundle.
 #[derive(Serialize)]

@@ -16,7 +16,7 @@ use assetota_bundle::{
 };
 use assetota_firmware::{ElfFile, Located};
 
-use super::display_path;
+use crate::files::display_path;
 
 /// Everything a bundle is made of.
 pub struct Job<'a> {
@@ -132,7 +132,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     let image_len = image.len() as u64;
     let image_path = match (&job.write_image_to, job.format) {
         (Some(path), ImageFormat::Bin) => {
-            super::write_atomically(path, &image)?;
+            crate::files::write_atomically(path, &image)?;
             Some(path.clone())
         }
         _ => None,
@@ -164,9 +164,9 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     let manifest = assetota_firmware::decode(path, &bytes, &located)?;
 
     let mut platform = match (&args.platform, manifest.platform()) {
-        (Some(name), _) => super::builtin_platform(name)?,
+        (Some(name), _) => crate::platform_choice::builtin_platform(name)?,
         (None, Some(name)) => {
-            super::builtin_platform(name).map_err(|_| Error::UnknownPlatform {
+            crate::platform_choice::builtin_platform(name).map_err(|_| Error::UnknownPlatform {
                 name: name.to_owned(),
                 known: assetota_core::platform::builtin_names()
                     .into_iter()

@@ -26,7 +26,7 @@ use crate::report::count;
 use crate::shell::Shell;
 use assetota_bundle::{self as bundle, BundleManifest, sha256_hex};
 
-use super::display_path;
+use crate::files::display_path;
 
 /// The directory of the content-addressed blobs inside an export directory.
 pub const BLOBS: &str = "blobs";
@@ -475,7 +475,7 @@ fn replace(path: &Path, bytes: &[u8]) -> Result<&'static str> {
     if let Ok(Existing::Same) = existing(path, bytes, None) {
         return Ok("unchanged");
     }
-    super::write_atomically(path, bytes)?;
+    crate::files::write_atomically(path, bytes)?;
     Ok("written")
 }
 

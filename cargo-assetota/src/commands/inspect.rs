@@ -11,7 +11,7 @@ use crate::report::Table;
 use crate::shell::Shell;
 use assetota_bundle::{BundleManifest, hex};
 
-use super::display_path;
+use crate::files::display_path;
 
 #[derive(Serialize)]
 struct InspectJson<'a> {

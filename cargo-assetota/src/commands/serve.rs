@@ -44,8 +44,8 @@ use crate::cli::ServeArgs;
 use crate::error::{Error, Result};
 use crate::shell::Shell;
 
-use super::display_path;
 use super::export::BLOBS;
+use crate::files::display_path;
 
 /// How long requests in flight may take to finish after Ctrl-C.
 pub const GRACE: Duration = Duration::from_secs(3);

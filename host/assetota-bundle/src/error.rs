@@ -26,7 +26,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A bundle format newer than this crate reads.
-    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::FORMAT)]
+    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::manifest::FORMAT)]
     BundleTooNew {
         /// The file.
         path: PathBuf,

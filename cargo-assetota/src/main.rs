@@ -17,7 +17,7 @@ mod size_report;
 mod stale;
 mod watch;
 
-use cargo_assetota::report_html;
+use assetota_report as report_html;
 use std::fmt;
 use std::process::ExitCode;
 

@@ -59,4 +59,20 @@ pub enum Error {
         /// The zip crate's error.
         source: zip::result::ZipError,
     },
+    /// The export directory has a shape the layout cannot use.
+    #[error("cannot export into `{}`: it {reason}", path.display())]
+    ExportLayout {
+        /// The path in the way.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Blobs with the release's names but other bytes are already exported.
+    #[error("cannot export into `{}`: blobs are immutable, and {} already there with other bytes; nothing was written\n{}", dir.display(), if conflicts.len() == 1 { "one is" } else { "some are" }, conflicts.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n"))]
+    BlobConflict {
+        /// The export directory.
+        dir: PathBuf,
+        /// One line per blob in the way.
+        conflicts: Vec<String>,
+    },
 }

@@ -8,6 +8,8 @@
 //! untrusted text: [`display`] makes its control and bidirectional formatting
 //! characters visible, and each renderer escapes for its own syntax.
 
+#![warn(missing_docs)]
+
 pub mod layout;
 pub mod markdown;
 pub mod page;

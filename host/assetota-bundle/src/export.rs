@@ -32,11 +32,16 @@ pub const BLOBS: &str = "blobs";
 /// What one export did.
 #[derive(Debug, Serialize)]
 pub struct Summary {
+    /// The export directory (as given; the CLI shows it relative to the
+    /// current directory).
     pub dir: String,
+    /// The release's package and version.
     pub package: PackageJson,
     /// `written` or `unchanged` (already byte-identical).
     pub manifest: &'static str,
+    /// The firmware image written beside the manifest.
     pub firmware: FirmwareSummary,
+    /// Counts and bytes of the blobs added and kept.
     pub blobs: BlobTotals,
     /// The blobs this export wrote.
     pub added: Vec<BlobSummary>,
@@ -44,23 +49,33 @@ pub struct Summary {
     pub kept: Vec<BlobSummary>,
 }
 
+/// The firmware of an export.
 #[derive(Debug, Serialize)]
 pub struct FirmwareSummary {
+    /// Its path in the directory (`firmware.file` of manifest.json).
     pub file: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// Its SHA-256, lowercase hex.
     pub sha256: String,
     /// `written` or `unchanged`.
     pub status: &'static str,
 }
 
+/// How many blobs an export added and kept, and their bytes.
 #[derive(Debug, Default, Serialize)]
 pub struct BlobTotals {
+    /// Blobs written.
     pub added: usize,
+    /// Bytes of the blobs written.
     pub added_bytes: u64,
+    /// Blobs already there with the same bytes.
     pub kept: usize,
+    /// Bytes of the blobs kept.
     pub kept_bytes: u64,
 }
 
+/// One blob of an export.
 #[derive(Debug, Clone, Serialize)]
 pub struct BlobSummary {
     /// The blob's name: the SHA-256 of the asset's raw bytes.
@@ -69,6 +84,8 @@ pub struct BlobSummary {
     pub path: String,
     /// Bytes of the blob (the encoded asset).
     pub size: u64,
+    /// The codec it is encoded with, as `Codec` displays it (`none`,
+    /// `deflate (level 6, window 15)`, …).
     pub codec: String,
     /// The assets of the release stored as this blob (several when their bytes are equal).
     pub assets: Vec<String>,

@@ -14,7 +14,6 @@ mod platform_choice;
 mod report;
 mod shell;
 mod size_report;
-mod stale;
 mod watch;
 
 use assetota_report as report_html;

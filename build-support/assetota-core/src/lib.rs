@@ -14,6 +14,7 @@ pub mod names;
 pub mod partition;
 pub mod platform;
 pub mod scan;
+pub mod stale;
 #[cfg(feature = "store-image")]
 pub mod store_image;
 

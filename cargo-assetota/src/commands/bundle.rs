@@ -10,7 +10,6 @@ use crate::cli::{BundleArgs, ImageFormat};
 use crate::error::{Error, Result};
 use crate::report::{self, FirmwareCheck, platform_name};
 use crate::shell::{BarProgress, Shell};
-use crate::stale;
 use assetota_bundle::{
     self as bundle, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
 };
@@ -214,7 +213,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     };
     let bar = shell.progress("Measuring", 0);
     let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
-    let changes = stale::compare(&manifest, &budget);
+    let changes = assetota_core::stale::compare(&manifest, &budget);
     let bin = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

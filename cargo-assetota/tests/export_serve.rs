@@ -6,11 +6,8 @@
 //! inodes and signals.
 #![cfg(unix)]
 
-#[path = "cli/common.rs"]
 #[allow(dead_code)]
-mod common;
-
-use common::python;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -21,9 +18,9 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use support::*;
 
 /// Generous: CI machines are small and busy.
 const LONG: Duration = Duration::from_secs(60);
@@ -78,6 +75,7 @@ fn releases() -> &'static Releases {
             "Cargo.toml",
             toml.replacen("version = \"0.1.0\"", "version = \"0.2.0\"", 1),
         );
+        remove_stale(&[&p.bundle(None, "debug")]);
         p.cli(&["build"]).success();
         let r2 = out.join("r2.assetota.zip");
         std::fs::copy(p.bundle(None, "debug"), &r2).unwrap();

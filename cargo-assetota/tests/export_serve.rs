@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use support::*;
 
 /// Generous: CI machines are small and busy.
-const LONG: Duration = Duration::from_secs(60);
+const LONG: Duration = Duration::from_secs(120);
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -457,11 +457,19 @@ impl Server {
         (status, lines)
     }
 
+    /// Waits until the reader thread has seen EOF (the channel closes), so
+    /// every line the server printed is in `lines`: a condition, not a
+    /// fixed pause that a descheduled reader thread could outlast.
     fn wait_for_eof(&self) -> Option<()> {
+        let deadline = Instant::now() + LONG;
         loop {
-            match self.rx.recv_timeout(Duration::from_secs(5)) {
+            match self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(_) => {}
-                Err(_) => return Some(()),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Some(()),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return None,
             }
         }
     }

@@ -6,11 +6,8 @@
 //! inodes and signals.
 #![cfg(unix)]
 
-#[path = "cli/common.rs"]
 #[allow(dead_code)]
-mod common;
-
-use common::python;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -21,12 +18,12 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use support::*;
 
 /// Generous: CI machines are small and busy.
-const LONG: Duration = Duration::from_secs(60);
+const LONG: Duration = Duration::from_secs(120);
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -78,6 +75,7 @@ fn releases() -> &'static Releases {
             "Cargo.toml",
             toml.replacen("version = \"0.1.0\"", "version = \"0.2.0\"", 1),
         );
+        remove_stale(&[&p.bundle(None, "debug")]);
         p.cli(&["build"]).success();
         let r2 = out.join("r2.assetota.zip");
         std::fs::copy(p.bundle(None, "debug"), &r2).unwrap();
@@ -459,11 +457,19 @@ impl Server {
         (status, lines)
     }
 
+    /// Waits until the reader thread has seen EOF (the channel closes), so
+    /// every line the server printed is in `lines`: a condition, not a
+    /// fixed pause that a descheduled reader thread could outlast.
     fn wait_for_eof(&self) -> Option<()> {
+        let deadline = Instant::now() + LONG;
         loop {
-            match self.rx.recv_timeout(Duration::from_secs(5)) {
+            match self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
                 Ok(_) => {}
-                Err(_) => return Some(()),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Some(()),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return None,
             }
         }
     }

@@ -8,11 +8,8 @@
 //! Exit codes: a corpus too large for the partition is 3 (over budget, as
 //! `build` and `verify` report it); a bundle without a store geometry is 1.
 
-#[path = "cli/common.rs"]
 #[allow(dead_code)]
-mod common;
-
-use common::python;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,8 +18,8 @@ use std::sync::OnceLock;
 
 use assetota_core::platform::StoreGeometry;
 use assetota_core::store_image::{self, Expected, ImageError, StoreError};
-use common::*;
 use serde_json::Value;
+use support::*;
 
 /// Deterministic incompressible bytes.
 fn noise(len: usize, seed: u64) -> Vec<u8> {

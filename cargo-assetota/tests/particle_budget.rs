@@ -4,10 +4,11 @@
 //! over the single-asset limit, a total over by whole blocks, 300 one-byte
 //! files.
 //!
-//! One difference is deliberate (DESIGN §5): on the p2 family (p2, trackerm,
-//! msom, sulu) our single-asset limit is the device's own, 1,114,112 bytes
-//! (storage − 16 blocks, what Device OS's `prepareForOta` enforces), not
-//! particle-cli's 1,179,648. The tests check that this is the *only*
+//! One difference is deliberate (docs/particle-platforms.md, "The one
+//! deliberate difference"): on the p2 family (p2, trackerm, msom, sulu) our
+//! single-asset limit is the device's own, 1,114,112 bytes (storage − 16
+//! blocks, what Device OS's `prepareForOta` enforces), not particle-cli's
+//! 1,179,648. The tests check that this is the *only*
 //! difference: the same over-by against BVR's limit, 65,536 bytes more
 //! against ours, and an asset in between that BVR accepts and we refuse.
 
@@ -15,7 +16,7 @@ mod particle_support;
 
 use assetota_core::{Budget, Config, Verdict};
 use particle_support::asset;
-use particle_support::{noise, oracle, path_str, text};
+use particle_support::{AssetConstants, asset_constants, noise, oracle, path_str, text};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -200,6 +201,10 @@ fn budget_matches_validate_asset_limits_on_the_boundaries() {
     }
     let results = oracle(ops);
     let deflate_results = &results[platforms.len() * (cases.len() + 1)..];
+    let constants: Vec<AssetConstants> = platforms
+        .iter()
+        .map(|(_, id)| asset_constants(*id))
+        .collect();
     let mut compared = 0;
     let mut exact = 0;
     let mut stricter = 0;
@@ -209,6 +214,7 @@ fn budget_matches_validate_asset_limits_on_the_boundaries() {
         for (ci, (case, dir)) in cases.iter().zip(&dirs).enumerate() {
             let r = &results[platforms.len() + pi * cases.len() + ci];
             assert!(r.get("error").is_none(), "{platform}/{}: {r}", case.name);
+            let c = constants[pi];
             let b = budget(dir, platform);
             let d = &r["details"];
             // The same model: limits, per-asset module and storage sizes, total.
@@ -257,12 +263,22 @@ fn budget_matches_validate_asset_limits_on_the_boundaries() {
                     delta,
                     "{what}"
                 );
+                // The storage size: BVR's formula with BVR's constants, checked
+                // on BVR's own module first, then applied to the length of ours.
+                let their_module = theirs["moduleSize"].as_u64().unwrap();
+                let their_storage = theirs["storageSize"].as_u64().unwrap();
+                assert_eq!(
+                    c.storage_size(their_module),
+                    their_storage,
+                    "{what}: formula"
+                );
+                assert_eq!(
+                    ours.storage_size,
+                    c.storage_size(ours.stored_size),
+                    "{what}"
+                );
                 if delta == 0 {
-                    assert_eq!(
-                        ours.storage_size,
-                        theirs["storageSize"].as_u64().unwrap(),
-                        "{what}"
-                    );
+                    assert_eq!(ours.storage_size, their_storage, "{what}");
                 }
                 // The budget's stored size is the length of the module we write.
                 let raw = std::fs::read(dir.join(ours.name())).unwrap();
@@ -271,6 +287,21 @@ fn budget_matches_validate_asset_limits_on_the_boundaries() {
                     asset::create(&raw, ours.name()).unwrap().len() as u64
                 );
             }
+            // The total is the sum of the storage sizes, against BVR's limit.
+            assert_eq!(
+                b.total_storage_size,
+                b.assets
+                    .iter()
+                    .map(|a| c.storage_size(a.stored_size))
+                    .sum::<u64>(),
+                "{platform}/{}: total",
+                case.name
+            );
+            assert_eq!(
+                b.limit_total.unwrap(),
+                c.block_size * (c.storage_total_blocks - c.reserved_blocks),
+                "{platform}"
+            );
             compared += 1;
             if !deflate_identical {
                 eprintln!(
@@ -354,9 +385,10 @@ fn budget_matches_validate_asset_limits_on_the_boundaries() {
     );
 }
 
-/// The boundary cases' expected numbers, as the research note observed them.
+/// The boundary cases' expected numbers, as BVR printed them
+/// (docs/particle-platforms.md, "What the tests observed").
 #[test]
-fn research_observations_hold() {
+fn particle_observations_hold() {
     let root = tempfile::tempdir().unwrap();
     let tiny = write_case(
         root.path(),
@@ -448,8 +480,9 @@ fn p2_family_single_limit_is_the_devices() {
 
 /// Compressible assets: where Node's deflate and ours emit streams of
 /// different lengths, the module sizes differ by exactly that much, and the
-/// storage sizes by whole blocks at most as often as a block boundary falls
-/// in between.
+/// storage sizes by whole blocks, only where a block boundary falls between
+/// the two module lengths (BVR's storage formula, with BVR's constants,
+/// applied to our module).
 #[test]
 fn compressible_assets_differ_only_by_the_deflate_stream() {
     let root = tempfile::tempdir().unwrap();
@@ -474,7 +507,9 @@ fn compressible_assets_differ_only_by_the_deflate_stream() {
         json!({"op": "deflate", "paths": paths}),
     ]);
     let b = budget(&dir, "boron");
+    let c = asset_constants(13);
     let mut differing = 0;
+    let mut storage_differing = 0;
     for (i, a) in b.assets.iter().enumerate() {
         let node = r[2][i]["compressed"].as_u64().unwrap();
         let theirs = &r[1]["details"]["assets"][i];
@@ -489,9 +524,50 @@ fn compressible_assets_differ_only_by_the_deflate_stream() {
         if delta != 0 {
             differing += 1;
         }
+        let their_module = theirs["moduleSize"].as_u64().unwrap();
+        let their_storage = theirs["storageSize"].as_u64().unwrap();
+        assert_eq!(
+            c.storage_size(their_module),
+            their_storage,
+            "{}: formula",
+            a.name()
+        );
+        assert_eq!(
+            a.storage_size,
+            c.storage_size(a.stored_size),
+            "{}",
+            a.name()
+        );
+        let blocks = |module: u64| module.div_ceil(c.block_size - c.per_block_overhead);
+        let storage_delta = a.storage_size as i64 - their_storage as i64;
+        assert_eq!(
+            storage_delta % c.block_size as i64,
+            0,
+            "{}: whole blocks",
+            a.name()
+        );
+        assert_eq!(
+            storage_delta / c.block_size as i64,
+            blocks(a.stored_size) as i64 - blocks(their_module) as i64,
+            "{}: a block boundary between {} and {their_module}",
+            a.name(),
+            a.stored_size
+        );
+        if storage_delta != 0 {
+            storage_differing += 1;
+        }
     }
+    assert!(storage_differing <= differing);
+    assert_eq!(
+        b.total_storage_size,
+        b.assets
+            .iter()
+            .map(|a| c.storage_size(a.stored_size))
+            .sum::<u64>()
+    );
     eprintln!(
-        "{differing} of {} text assets deflate to a different length with Node's zlib",
+        "{differing} of {} text assets deflate to a different length with Node's zlib, \
+         {storage_differing} take other whole blocks",
         b.assets.len()
     );
 }

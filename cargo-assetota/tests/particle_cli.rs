@@ -357,8 +357,9 @@ fn inspect_and_verify_check_the_hashes() {
     assert!(i.stdout.contains("MISMATCH"), "{}", i.stdout);
 }
 
-/// Over budget: exit 3 with BVR's numbers (research §2.6: 300 one-byte files
-/// are 90,112 B over on argon), for bundle and for verify.
+/// Over budget: exit 3 with BVR's numbers (300 one-byte files are 90,112 B
+/// over on argon: a block each, docs/particle-platforms.md), for bundle and
+/// for verify.
 #[test]
 fn over_budget_exits_3() {
     let dir = tempfile::tempdir().unwrap();

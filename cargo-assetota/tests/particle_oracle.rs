@@ -68,7 +68,8 @@ fn ours(bytes: &[u8], deps: &[Dependency<'_>]) -> Result<Vec<u8>, AppError> {
     app::with_dependencies(bytes, &app, deps)
 }
 
-/// The research note's worked example, byte for byte, and BVR's output for it.
+/// The worked example of docs/particle-platforms.md (`"hello\n"` as
+/// `cat.txt`, a 139-byte module), byte for byte, and BVR's output for it.
 #[test]
 fn worked_example_cat_txt() {
     let expected = concat!(
@@ -106,7 +107,7 @@ fn worked_example_cat_txt() {
     assert_eq!(
         hex(&module[module.len() - 6..]),
         "5f0096d50e33",
-        "suffix size 95 and the research's CRC"
+        "suffix size 95 and the CRC of docs/particle-platforms.md"
     );
 
     let dir = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
-//! The reports people look at (DESIGN §13), checked where people look at them:
+//! The reports people look at (README.md, "Reports"), checked where people look at them:
 //! the HTML page in a real headless browser (Debian's chromium, which
 //! scripts/test.sh installs), the Markdown in a CommonMark/GFM parser.
 //!
@@ -691,11 +691,14 @@ fn diff_report_colours_the_plan() {
         );
     };
     let bundle = root.join("target/e2e/debug/report_diff.assetota.zip");
+    // The target dir is shared and kept: read only what this run builds.
+    let _ = std::fs::remove_file(&bundle);
     build(dir);
     std::fs::copy(&bundle, dir.join("old.zip")).unwrap();
     std::fs::write(a.join("change.bin"), noise(9_000, 8)).unwrap();
     std::fs::write(a.join("new.bin"), noise(5_000, 9)).unwrap();
     std::fs::remove_file(a.join("gone.bin")).unwrap();
+    std::fs::remove_file(&bundle).unwrap();
     build(dir);
     std::fs::copy(&bundle, dir.join("new.zip")).unwrap();
 

@@ -10,11 +10,19 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-/// Generous: CI machines are small and busy.
-const LONG: Duration = Duration::from_secs(30);
-/// The debounce the tests run with, and how long "nothing happens" is watched.
-const DEBOUNCE_MS: &str = "500";
-const QUIET: Duration = Duration::from_millis(2000);
+/// How long to wait for something that must happen (a report, an exit): a
+/// bound for a loaded two-core machine, not a speed claim (speed is measured
+/// in `benches/watch.rs`, docs/benchmarks.md). A wait ends as soon as its
+/// condition holds, so a generous bound costs nothing when all is well.
+const LONG: Duration = Duration::from_secs(120);
+/// The debounce the tests run with: the quiet time that closes a burst of
+/// events into one report. Several writes of one test step (an editor's save,
+/// two files added) must land within it even when the test thread is starved
+/// on a busy machine, hence far longer than the default.
+const DEBOUNCE_MS: &str = "2000";
+/// How long "nothing happens" is watched: longer than the debounce plus a
+/// rescan, so a report that was going to come would.
+const QUIET: Duration = Duration::from_millis(5000);
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_cargo-assetota")
@@ -513,7 +521,7 @@ fn git(dir: &Path, args: &[&str]) {
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("this test needs git, which did not run: {e}"));
     assert!(
         out.status.success(),
         "git {args:?}: {}",
@@ -530,41 +538,32 @@ fn a_git_checkout_of_500_files_is_one_report() {
             format!("version one of file {i}\n"),
         );
     }
-    let have_git = Command::new("git")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if have_git {
-        git(p.path(), &["init", "-q", "-b", "one"]);
-        git(p.path(), &["add", "-A"]);
-        git(p.path(), &["commit", "-q", "-m", "one"]);
-        git(p.path(), &["checkout", "-q", "-b", "two"]);
-        for i in 0..500 {
-            p.write(
-                &format!("assets/d{}/f{i:03}.txt", i % 10),
-                format!("the second version of file {i}, longer\n"),
-            );
-        }
-        git(p.path(), &["commit", "-q", "-a", "-m", "two"]);
-        git(p.path(), &["checkout", "-q", "one"]);
+    // A real `git checkout` between two commits (git is required: without
+    // it the test fails rather than checking something else).
+    git(p.path(), &["init", "-q", "-b", "one"]);
+    git(p.path(), &["add", "-A"]);
+    git(p.path(), &["commit", "-q", "-m", "one"]);
+    git(p.path(), &["checkout", "-q", "-b", "two"]);
+    let second = |i: usize| format!("the second version of file {i}, longer\n");
+    for i in 0..500 {
+        p.write(&format!("assets/d{}/f{i:03}.txt", i % 10), second(i));
     }
-    let mut w = p.watch(&["--debounce", "1000"]);
+    git(p.path(), &["commit", "-q", "-a", "-m", "two"]);
+    git(p.path(), &["checkout", "-q", "one"]);
+    let sample = p.join("assets/d7/f127.txt");
+    assert_eq!(
+        std::fs::read_to_string(&sample).unwrap(),
+        "version one of file 127\n"
+    );
+    // A debounce far longer than a checkout takes even on a loaded machine,
+    // so that the whole checkout is one burst.
+    let mut w = p.watch(&["--debounce", "5000"]);
     let first = w.report();
     assert!(first[0].contains(": 500 assets in "), "{first:?}");
 
-    let burst = |p: &Project, to: &str| {
-        if have_git {
-            git(p.path(), &["checkout", "-q", to]);
-        } else {
-            for i in 0..500 {
-                p.write(
-                    &format!("assets/d{}/f{i:03}.txt", i % 10),
-                    format!("{to}: version of file {i}\n"),
-                );
-            }
-        }
-    };
+    let burst = |p: &Project, to: &str| git(p.path(), &["checkout", "-q", to]);
     burst(&p, "two");
+    assert_eq!(std::fs::read_to_string(&sample).unwrap(), second(127));
     let report = w.report();
     assert_eq!(report[0], "change: 500 changed", "{report:?}");
     assert_eq!(
@@ -576,6 +575,10 @@ fn a_git_checkout_of_500_files_is_one_report() {
     w.quiet(QUIET);
 
     burst(&p, "one");
+    assert_eq!(
+        std::fs::read_to_string(&sample).unwrap(),
+        "version one of file 127\n"
+    );
     let report = w.report();
     assert_eq!(report[0], "change: 500 changed", "{report:?}");
     w.quiet(QUIET);
@@ -807,17 +810,38 @@ fn ctrl_c_during_a_long_first_scan_exits_promptly() {
     std::thread::sleep(Duration::from_millis(1500));
     let started = Instant::now();
     let status = w.stop_now("INT");
+    let stopped_in = started.elapsed();
     assert!(status.success(), "{status:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "took {:?}",
-        started.elapsed()
-    );
     assert!(w.err.iter().any(|l| l.contains("Stopped")), "{:?}", w.log);
     assert!(
         w.out.is_empty(),
         "no report from an interrupted scan: {:?}",
         w.log
+    );
+    // "Promptly" against the same machine under the same load, not a fixed
+    // number of seconds: the whole scan (`size` measures the same asset with
+    // the same codec, without a cache) takes far longer than the stop. A
+    // stop that waited for the scan to end would take about as long.
+    let target = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let size = Command::new(bin())
+        .args(["size", "--json"])
+        .current_dir(p.path())
+        .env("CARGO_TARGET_DIR", target.path())
+        .env_remove("ASSETOTA_PLATFORM")
+        .output()
+        .unwrap();
+    let scan = started.elapsed();
+    assert!(
+        size.status.success(),
+        "{}",
+        String::from_utf8_lossy(&size.stderr)
+    );
+    eprintln!("stopped in {stopped_in:?}; a whole scan takes {scan:?}");
+    assert!(
+        stopped_in * 2 < scan.saturating_sub(Duration::from_millis(1500)),
+        "the stop took {stopped_in:?}, about as long as the rest of the scan \
+         (the whole scan: {scan:?}): the scan was not interrupted"
     );
 }
 
@@ -998,14 +1022,11 @@ fn stop_during_a_build_leaves_no_process(signal: &str) {
         live_in_group(&group)
     );
 
-    let started = Instant::now();
+    // The build script sleeps for 300 s: an exit (waited for up to LONG)
+    // with nothing of its group left shows the build was killed, not waited
+    // for; no threshold on how fast.
     let status = cmd_env.stop(signal);
     assert!(status.success(), "SIG{signal}: {status:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
     let left = live_in_group(&group);
     assert!(left.is_empty(), "processes left behind: {left:?}");
 }
@@ -1050,6 +1071,10 @@ fn with_build_each_change_rebuilds_and_writes_a_bundle_that_verifies() {
     p.write("src/main.rs", "assetota::manifest!();\n\nfn main() {\n    println!(\"{}\", ASSETOTA.manifest().unwrap().len());\n}\n");
     p.write("assets/a.bin", data(60, 3000));
     let target = root.join("target").join("e2e");
+    // The target dir is shared and kept: the bundle read below must be the
+    // one this watch builds, not one an earlier run left.
+    let stale = target.join("debug").join("watch_build_ok.assetota.zip");
+    let _ = std::fs::remove_file(&stale);
     let target = target.to_str().unwrap();
     let mut w = Watch::start(
         p.path(),

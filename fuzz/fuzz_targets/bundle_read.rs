@@ -18,6 +18,12 @@ use std::path::Path;
 use assetota_bundle::{self, ASSETS_PREFIX, MAX_ENTRY, MAX_TOTAL, read_bytes};
 use libfuzzer_sys::fuzz_target;
 
+// The hostile-zip writer of the CLI's tests: one writer for both (std only).
+#[path = "../../cargo-assetota/tests/support/raw_zip.rs"]
+#[allow(dead_code)]
+mod raw_zip;
+use raw_zip::{RawZip, ZipEntry};
+
 fuzz_target!(|data: &[u8]| {
     check(data);
     if let Some(zip) = recipe(data) {
@@ -134,8 +140,8 @@ fn recipe(data: &[u8]) -> Option<Vec<u8>> {
         r#"{{"format":1,"generator":"fuzz","package":{{"name":"p","version":"0.1.0"}},"bin":null,"target":null,"profile":null,"platform":null,"storage":{{"limit_total":null,"limit_single":null,"block_size":0,"per_block_overhead":0,"per_asset_overhead":0,"name_in_container":false}},"codec":{{"kind":"none"}},"firmware":{{"file":{firmware:?},"format":"elf","size":{fw_size},"sha256":"00","manifest_offset":0,"manifest_size":0}},"assets":[{}],"total_size":0,"total_storage_size":0,"fits":true}}"#,
         assets.join(",")
     );
-    let mut zip = RawZip::default();
-    zip.add(&Entry {
+    let mut zip = RawZip::new();
+    Entry {
         name: b"manifest.json".to_vec(),
         body: manifest.into_bytes(),
         deflate: data.len() % 2 == 0,
@@ -144,9 +150,10 @@ fn recipe(data: &[u8]) -> Option<Vec<u8>> {
         lie_declared: false,
         symlink: false,
         listed_twice: false,
-    });
+    }
+    .write(&mut zip);
     for e in &entries {
-        zip.add(e);
+        e.write(&mut zip);
     }
     Some(zip.finish())
 }
@@ -198,85 +205,25 @@ struct Entry {
     listed_twice: bool,
 }
 
-/// A zip writer that writes whatever it is told (the zip crate refuses some of it).
-#[derive(Default)]
-struct RawZip {
-    local: Vec<u8>,
-    central: Vec<u8>,
-    count: u16,
-}
-
-impl RawZip {
-    fn add(&mut self, e: &Entry) {
-        let (method, stored): (u16, Vec<u8>) = if e.deflate {
+impl Entry {
+    /// Writes this entry through the shared hostile-zip writer: deflated or
+    /// stored, its true CRC, a declared size that may lie, a symlink mode.
+    fn write(&self, zip: &mut RawZip) {
+        let stored = if self.deflate {
             let mut enc =
                 flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
-            enc.write_all(&e.body).unwrap();
-            (8, enc.finish().unwrap())
+            enc.write_all(&self.body).unwrap();
+            enc.finish().unwrap()
         } else {
-            (0, e.body.clone())
+            self.body.clone()
         };
-        let crc = crc32(&e.body);
-        let size = e.body.len() as u32;
-        let declared = if e.lie_declared { size / 3 } else { size };
-        let mode: u32 = if e.symlink { 0o120777 } else { 0o100644 };
-        let offset = self.local.len() as u32;
-        let fixed = |out: &mut Vec<u8>| {
-            out.extend_from_slice(&20u16.to_le_bytes());
-            out.extend_from_slice(&0u16.to_le_bytes());
-            out.extend_from_slice(&method.to_le_bytes());
-            out.extend_from_slice(&0u16.to_le_bytes());
-            out.extend_from_slice(&0x21u16.to_le_bytes());
-            out.extend_from_slice(&crc.to_le_bytes());
-            out.extend_from_slice(&(stored.len() as u32).to_le_bytes());
-            out.extend_from_slice(&declared.to_le_bytes());
-            out.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-            out.extend_from_slice(&0u16.to_le_bytes());
-        };
-        self.local.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        fixed(&mut self.local);
-        self.local.extend_from_slice(&e.name);
-        self.local.extend_from_slice(&stored);
-
-        let c = &mut self.central;
-        c.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        c.extend_from_slice(&((3u16 << 8) | 20).to_le_bytes());
-        fixed(c);
-        c.extend_from_slice(&0u16.to_le_bytes()); // comment
-        c.extend_from_slice(&0u16.to_le_bytes()); // disk
-        c.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-        c.extend_from_slice(&(mode << 16).to_le_bytes());
-        c.extend_from_slice(&offset.to_le_bytes());
-        c.extend_from_slice(&e.name);
-        self.count += 1;
+        let size = self.body.len() as u32;
+        zip.add_entry(&ZipEntry {
+            method: if self.deflate { 8 } else { 0 },
+            size: if self.lie_declared { size / 3 } else { size },
+            mode: if self.symlink { 0o120777 } else { 0o100644 },
+            stored: &stored,
+            ..ZipEntry::stored(&self.name, &self.body)
+        });
     }
-
-    fn finish(self) -> Vec<u8> {
-        let mut out = self.local;
-        let cd_offset = out.len() as u32;
-        out.extend_from_slice(&self.central);
-        out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&(self.central.len() as u32).to_le_bytes());
-        out.extend_from_slice(&cd_offset.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out
-    }
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }

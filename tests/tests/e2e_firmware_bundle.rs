@@ -3,7 +3,7 @@
 //! `manifest_offset` points at the manifest inside it (checked against the
 //! section that `llvm-objcopy --dump-section` extracts), and `verify` accepts it.
 
-use assetota_tests::{cli, repo_root, shared_target_dir, zip_entry};
+use assetota_tests::{cli, remove_stale, repo_root, shared_target_dir, zip_entry};
 use std::process::Command;
 
 fn llvm_objcopy(args: &[&str], elf: &std::path::Path, out: &std::path::Path) {
@@ -18,6 +18,9 @@ fn llvm_objcopy(args: &[&str], elf: &std::path::Path, out: &std::path::Path) {
 
 fn check_firmware(example: &str, target: &str, bin: &str) {
     let dir = repo_root().join("examples").join(example);
+    let release = shared_target_dir().join(target).join("release");
+    let bundle = release.join(format!("{bin}.assetota.zip"));
+    remove_stale(&[&bundle, &release.join(format!("{bin}.bin"))]);
     let out = Command::new(cli())
         .current_dir(&dir)
         .args(["assetota", "build", "--release", "--target", target])
@@ -30,8 +33,6 @@ fn check_firmware(example: &str, target: &str, bin: &str) {
         out.status.success(),
         "cargo assetota build failed:\n{stderr}"
     );
-    let release = shared_target_dir().join(target).join("release");
-    let bundle = release.join(format!("{bin}.assetota.zip"));
     assert!(
         stderr.contains(&format!("{bin}.assetota.zip")),
         "summary names the bundle:\n{stderr}"

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use assetota::Codec;
 use assetota_store::{AssetId, Layout, SliceFlash, Store};
-use assetota_tests::{cli, expected_listing, repo_root, shared_target_dir};
+use assetota_tests::{cli, expected_listing, remove_stale, repo_root, shared_target_dir};
 
 const FLASH: usize = 32 << 20;
 const ERASE: u32 = 256 << 10;
@@ -336,6 +336,9 @@ fn build_release(name: &str, files: &Files) -> Release {
     let elf = dir.join("ota-riscv.elf");
     {
         let _one = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
+        // Kept from an earlier run (the directory is reused to keep builds
+        // incremental): only what this build writes may be read.
+        remove_stale(&[&bundle, &elf]);
         run_ok(
             cli_cmd(&dir)
                 .args(["build", "--release", "--out"])

@@ -6,8 +6,8 @@
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use crate::common::*;
 use crate::harness::*;
+use crate::support::*;
 
 struct Fixture {
     p: Project,
@@ -255,7 +255,7 @@ fn fifos_sockets_and_device_files_are_refused_without_blocking() {
         |a| rm(&a.join("sock.bin")),
     );
     if !is_root() {
-        skip("mknod needs root: device-file cases not run");
+        cannot_run("mknod needs root: the device-file cases cannot run");
         return;
     }
     let mknod = |path: &Path| {

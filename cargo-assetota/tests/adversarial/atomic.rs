@@ -4,8 +4,8 @@
 use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
-use crate::common::*;
 use crate::harness::*;
+use crate::support::*;
 
 /// Assets big enough that measuring and bundling take a good part of a run.
 fn big_assets(p: &Project, rng: &mut Rng, files: usize) {

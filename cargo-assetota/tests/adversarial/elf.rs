@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use crate::common::*;
 use crate::harness::*;
+use crate::support::*;
 
 /// A section header of a little-endian ELF32 or ELF64 file.
 #[derive(Debug, Clone, Copy)]

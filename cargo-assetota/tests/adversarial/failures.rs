@@ -6,8 +6,8 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::*;
 use crate::harness::*;
+use crate::support::*;
 
 /// A built host project with one more asset, `zz.bin`, which sorts last.
 fn built(name: &str) -> Project {
@@ -18,8 +18,8 @@ fn built(name: &str) -> Project {
 }
 
 /// Runs `build` behind a fanotify gate on `gated`, calling `on_open` with
-/// the number of each open of a gated file by the CLI. `None` where fanotify
-/// is not available (after a loud message).
+/// the number of each open of a gated file by the CLI. Fails where fanotify
+/// is not available (`None` only if `ASSETOTA_ALLOW_SKIP=1`).
 fn gated_build(
     p: &Project,
     gated: &[&Path],
@@ -236,7 +236,7 @@ fn a_read_only_target_is_an_error_naming_it() {
     if !bind(&["--bind", target.to_str().unwrap(), view_s])
         || !bind(&["-o", "remount,bind,ro", view_s])
     {
-        skip("cannot make a read-only bind mount of the target dir");
+        cannot_run("cannot make a read-only bind mount of the target dir (needs root)");
         let _ = std::process::Command::new("umount")
             .arg(view.path())
             .status();
@@ -244,7 +244,7 @@ fn a_read_only_target_is_an_error_naming_it() {
     }
     let mut cmd = command(p.path(), &["build"]);
     cmd.env("CARGO_TARGET_DIR", view.path());
-    let run = crate::harness::run(cmd, Duration::from_secs(120));
+    let run = crate::support::run(cmd, crate::support::RUN_LIMIT);
     let _ = std::process::Command::new("umount")
         .arg(view.path())
         .status();
@@ -334,7 +334,7 @@ fn a_file_size_limit_is_an_error_not_a_silent_kill() {
         .env("CARGO_TERM_COLOR", "never")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let run = crate::harness::run(cmd, Duration::from_secs(120));
+    let run = crate::support::run(cmd, crate::support::RUN_LIMIT);
     // Used to die of SIGXFSZ (exit 153) mid-write, silently, leaving the
     // partial temporary file.
     refused(

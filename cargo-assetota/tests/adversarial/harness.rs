@@ -5,118 +5,18 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::common::{Project, Run, target_dir};
+pub use crate::support::cannot_run;
+use crate::support::{Output, Project, Run, exit_code};
 
-/// The binary under test: this package's, or `ASSETOTA_ADVERSARIAL_BIN` (to
-/// show that a case fails against a build without the fix it covers).
-pub fn bin() -> PathBuf {
-    std::env::var_os("ASSETOTA_ADVERSARIAL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_cargo-assetota")))
-}
+/// `cargo-assetota ARGS` in `dir`: the shared harness's runs, with its
+/// deadline (a run that outlives it is a hang and fails the case).
+pub use crate::support::{cli_cmd as cli_env, cli_in as cli};
 
-/// `cargo-assetota ARGS` in `dir`, with the environment of `common::cli_cmd`.
-pub fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env("CARGO_TERM_COLOR", "never")
-        .env_remove("ASSETOTA_PLATFORM")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Reads a child's stdout and stderr on threads, so a chatty child never
-/// blocks on a full pipe.
-pub struct Output {
-    out: std::thread::JoinHandle<String>,
-    err: std::thread::JoinHandle<String>,
-}
-
-impl Output {
-    pub fn capture(child: &mut Child) -> Output {
-        let mut so = child.stdout.take().expect("stdout piped");
-        let mut se = child.stderr.take().expect("stderr piped");
-        Output {
-            out: std::thread::spawn(move || {
-                let mut s = Vec::new();
-                let _ = so.read_to_end(&mut s);
-                String::from_utf8_lossy(&s).into_owned()
-            }),
-            err: std::thread::spawn(move || {
-                let mut s = Vec::new();
-                let _ = se.read_to_end(&mut s);
-                String::from_utf8_lossy(&s).into_owned()
-            }),
-        }
-    }
-
-    pub fn finish(self, code: i32) -> Run {
-        Run {
-            code,
-            stdout: self.out.join().unwrap(),
-            stderr: self.err.join().unwrap(),
-        }
-    }
-}
-
-/// Runs `cmd` to completion; a run that outlives `limit` (a hang) is killed
-/// and fails the test.
-pub fn run(mut cmd: Command, limit: Duration) -> Run {
-    let mut child = cmd.spawn().expect("cargo-assetota starts");
-    let output = Output::capture(&mut child);
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let run = output.finish(-1);
-            panic!(
-                "cargo-assetota {:?} hung for {limit:?}\n--- stderr\n{}",
-                cmd.get_args().collect::<Vec<_>>(),
-                run.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    output.finish(exit_code(status))
-}
-
-/// The exit code, or 128 + the signal for a process killed by one.
-pub fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
-}
-
-/// `cargo-assetota ARGS` in `dir` with a two-minute deadline.
-pub fn cli(dir: &Path, args: &[&str]) -> Run {
-    run(command(dir, args), Duration::from_secs(120))
-}
-
-pub fn cli_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut cmd = command(dir, args);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    run(cmd, Duration::from_secs(120))
-}
-
-/// The refusal every case must end in: exit `code` (DESIGN §7), every one of
+/// The refusal every case must end in: exit `code` (cargo-assetota/README.md,
+/// "Exit codes"), every one of
 /// `needles` in stderr (the error names the file or entry), and no panic.
 #[track_caller]
 pub fn refused(run: &Run, code: i32, needles: &[&str]) {
@@ -323,8 +223,8 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// A tmpfs mounted for the length of a test. `None` (after a loud message)
-/// where mounting is not allowed.
+/// A tmpfs mounted for the length of a test. Where mounting is not allowed
+/// the test fails ([`cannot_run`]), or gets `None` if skipping was asked for.
 pub struct Tmpfs {
     pub dir: tempfile::TempDir,
 }
@@ -335,15 +235,24 @@ impl Tmpfs {
             .prefix("assetota-tmpfs")
             .tempdir()
             .unwrap();
-        let status = Command::new("mount")
+        let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755")])
             .arg("tmpfs")
             .arg(dir.path())
-            .stderr(Stdio::null())
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
-            skip("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN)");
-            return None;
+            .output();
+        match out {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                cannot_run(&format!(
+                    "cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): mount: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+                return None;
+            }
+            Err(e) => {
+                cannot_run(&format!("cannot run mount: {e}"));
+                return None;
+            }
         }
         Some(Tmpfs { dir })
     }
@@ -371,11 +280,6 @@ impl Drop for Tmpfs {
     }
 }
 
-/// Says loudly that a check could not run here, and why.
-pub fn skip(why: &str) {
-    eprintln!("\n*** SKIPPED: {why} ***\n");
-}
-
 /// A fanotify permission gate on some files: every `open` of them by the
 /// watched process waits until `on_open` has run. Lets a test change a file at
 /// an exact point of a run (after the scan, before the bundle) instead of
@@ -385,8 +289,8 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// `None` (after a loud message) where fanotify permission events are
-    /// not available.
+    /// Where fanotify permission events are not available the test fails
+    /// ([`cannot_run`]), or gets `None` if skipping was asked for.
     pub fn new(files: &[&Path]) -> Option<Gate> {
         // SAFETY: plain syscalls; the fd is owned by the Gate.
         let fd = unsafe {
@@ -396,7 +300,7 @@ impl Gate {
             )
         };
         if fd < 0 {
-            skip(&format!(
+            cannot_run(&format!(
                 "fanotify_init: {} (needs root)",
                 std::io::Error::last_os_error()
             ));
@@ -417,7 +321,7 @@ impl Gate {
                 )
             };
             if r < 0 {
-                skip(&format!(
+                cannot_run(&format!(
                     "fanotify_mark FAN_OPEN_PERM: {} (kernel without CONFIG_FANOTIFY_ACCESS_PERMISSIONS?)",
                     std::io::Error::last_os_error()
                 ));

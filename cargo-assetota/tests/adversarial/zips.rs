@@ -9,11 +9,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::common::*;
 use crate::harness::*;
+use crate::support::*;
 
-// The writer of hostile zips is the CLI tests' (`tests/cli/common.rs`).
-use crate::common::{RawZip as Zip, ZipEntry as E};
+// The writer of hostile zips is the shared one (`tests/support/raw_zip.rs`).
+use crate::support::{RawZip as Zip, ZipEntry as E};
 
 fn deflate(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
@@ -26,15 +26,20 @@ struct Base {
     p: Project,
     entries: Vec<(String, Vec<u8>)>,
     good: std::path::PathBuf,
+    /// The good bundle's bytes when it was built.
+    good_bytes: Vec<u8>,
 }
 
 impl Base {
     fn new(name: &str) -> Base {
         let p = Project::thumb(name, META_P2).with_assets();
-        ok(cli(p.path(), &["build"]));
         let good = p.bundle(Some(THUMB), "debug");
+        ok(cli(p.path(), &["build"]));
+        // The good bundle verifies before any hostile one is made from it.
+        ok(cli(p.path(), &["verify", good.to_str().unwrap()]));
         Base {
             entries: zip_entries(&good),
+            good_bytes: std::fs::read(&good).unwrap(),
             good,
             p,
         }
@@ -100,8 +105,19 @@ fn refuse(base: &Base, label: &str, bytes: &[u8], code: i32, needles: &[&str]) {
         assert!(!parent.join(evil).exists(), "{label}: wrote {evil} beside");
     }
     assert!(!Path::new("/tmp/evil.txt").exists());
-    // The bundle it was made from still verifies: nothing was disturbed.
-    let _ = &base.p;
+    // The bundle it was made from is untouched, byte for byte, and still
+    // verifies: nothing was disturbed.
+    assert_eq!(
+        std::fs::read(&base.good).unwrap(),
+        base.good_bytes,
+        "{label}: the good bundle changed"
+    );
+    let run = cli(base.p.path(), &["verify", base.good.to_str().unwrap()]);
+    assert_eq!(
+        run.code, 0,
+        "{label}: the good bundle no longer verifies:\n{}",
+        run.stderr
+    );
 }
 
 #[test]

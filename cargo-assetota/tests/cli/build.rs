@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn host_build_writes_a_bundle_that_verifies() {
@@ -343,6 +343,7 @@ fn host_release_bundles_are_byte_identical_from_two_checkouts() {
 #[test]
 fn the_hello_example_builds_and_its_bundle_verifies() {
     let hello = repo_root().join("examples/hello");
+    remove_stale_outputs("hello");
     let run = cli_in(&hello, &["build"]).success();
     assert!(
         run.stderr.contains("of `hello` match the manifest"),

@@ -1,6 +1,6 @@
 //! `bundle FIRMWARE --assets DIR` for prebuilt firmware.
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn bundle_of_a_prebuilt_elf_verifies_and_a_changed_asset_is_exit_4() {

@@ -1,6 +1,6 @@
 //! `diff`: the OTA transfer plan between two builds.
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn diff_plans_send_keep_remove_and_warns_on_downgrade() {

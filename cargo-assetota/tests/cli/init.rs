@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::*;
+use crate::support::*;
 
 fn crates_path() -> String {
     repo_root().join("build-support").display().to_string()
@@ -105,6 +105,7 @@ fn init_sets_up_a_package_keeping_its_formatting_and_it_builds() {
     );
 
     std::fs::write(dir.path().join("assets/a.txt"), "asset\n").unwrap();
+    remove_stale_outputs("cli_init");
     let build = cli_in(dir.path(), &["build"]).success();
     assert!(
         build
@@ -169,6 +170,7 @@ fn new_host_and_cortex_m_projects_build_straight_away() {
     let host = parent.path().join("cli_new_host");
     std::fs::copy(repo_root().join("Cargo.lock"), host.join("Cargo.lock")).unwrap();
     assert!(host.join(".gitignore").exists());
+    remove_stale_outputs("cli_new_host");
     cli_in(&host, &["build"]).success();
     cli_in(
         &host,
@@ -198,6 +200,7 @@ fn new_host_and_cortex_m_projects_build_straight_away() {
     .success();
     let fw = parent.path().join("fw");
     std::fs::copy(repo_root().join("Cargo.lock"), fw.join("Cargo.lock")).unwrap();
+    remove_stale_outputs("cli_new_thumb");
     let build = cli_in(&fw, &["build"]).success();
     assert!(
         build.stderr.contains("thumbv7m-none-eabi bin firmware"),

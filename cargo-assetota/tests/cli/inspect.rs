@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::*;
+use crate::support::*;
 
 /// Builds a host project once per test and returns it with its ELF.
 fn built(name: &str) -> (Project, PathBuf) {

@@ -1,7 +1,9 @@
 //! CLI tests: the real `cargo-assetota` binary on real projects built by the
 //! real cargo. Fixture package names are unique (the target dir is shared).
 
-mod common;
+#[path = "../support/mod.rs"]
+#[allow(dead_code)]
+mod support;
 
 mod build;
 mod bundle;

@@ -1,6 +1,6 @@
 //! `cargo assetota size` and the errors of projects that cannot be sized.
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn size_table_and_json_follow_the_design() {
@@ -241,8 +241,34 @@ fn size_keeps_the_measure_cache_in_the_target_dir() {
     for name in ["config.json", "logo.bin", "text.txt"] {
         assert!(cache.contains(name), "{name} is not cached:\n{cache}");
     }
+    let cache_path = target.path().join(assetota_core::cache::CACHE_FILE);
     let warm = p.cli_env(&["size", "--json"], &env).success().json();
     assert_eq!(cold, warm);
+    assert_eq!(
+        std::fs::read_to_string(&cache_path).unwrap(),
+        cache,
+        "a run that measured nothing new leaves the cache file as it was"
+    );
+    // The warm run really takes its numbers from the cache: with text.txt's
+    // cached compressed size changed by hand (and the file's checksum, the
+    // SHA-256 of its body, recomputed), that is what it reports, and the
+    // other assets are unchanged.
+    let poisoned_size = 777_777u64;
+    std::fs::write(&cache_path, poison_cache(&cache, "text.txt", poisoned_size)).unwrap();
+    let poisoned = p.cli_env(&["size", "--json"], &env).success().json();
+    for (a, c) in poisoned["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(cold["assets"].as_array().unwrap())
+    {
+        if a["name"] == "text.txt" {
+            assert_eq!(a["compressed_size"], poisoned_size, "cache not used: {a}");
+        } else {
+            assert_eq!(a, c);
+        }
+    }
+    std::fs::write(&cache_path, &cache).unwrap();
     // A changed asset is measured again, not taken from the cache.
     p.write("assets/text.txt", "changed\n".repeat(100));
     let changed = p.cli_env(&["size", "--json"], &env).success().json();
@@ -256,7 +282,38 @@ fn size_keeps_the_measure_cache_in_the_target_dir() {
     assert_ne!(changed["total_size"], cold["total_size"]);
 }
 
-/// A platform for the device store on QEMU `virt`'s second flash (DESIGN §11):
+/// The measure cache's text (`assetota_core::cache`: a header line, one line
+/// per file, `codec\tinode\tsize\tmtime_ns\tsha256\tcompressed_size\tpath`,
+/// then the SHA-256 of those lines) with the compressed size of the file
+/// ending in `/name` replaced by `size`, and the checksum recomputed.
+fn poison_cache(text: &str, name: &str, size: u64) -> String {
+    use sha2::Digest;
+    let mut lines: Vec<&str> = text.lines().collect();
+    let _checksum = lines.pop().expect("a checksum line");
+    let header = lines.remove(0);
+    let mut found = 0;
+    let body: String = lines
+        .iter()
+        .map(|line| {
+            let mut f: Vec<String> = line.split('\t').map(str::to_owned).collect();
+            assert_eq!(f.len(), 7, "a cache line of 7 fields: {line:?}");
+            if f[6].ends_with(&format!("/{name}")) {
+                f[5] = size.to_string();
+                found += 1;
+            }
+            format!("{}\n", f.join("\t"))
+        })
+        .collect();
+    assert_eq!(found, 1, "{name} once in the cache:\n{text}");
+    let sum: String = sha2::Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{header}\n{body}{sum}\n")
+}
+
+/// A platform for the device store on QEMU `virt`'s second flash
+/// (examples/ota-riscv/README.md):
 /// 32 MiB of 256 KiB sectors, 4-byte writes, deflate with a 4 KiB window.
 pub const META_STORE: &str = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"virt-store\"\n\n\
     [package.metadata.assetota.platforms.virt-store]\nkind = \"assetota-store\"\npartition-size = \"32 MiB\"\n\

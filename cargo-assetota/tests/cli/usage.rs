@@ -1,6 +1,6 @@
 //! Argument handling, exit codes and the platform list.
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn runs_as_cargo_subcommand_and_directly() {

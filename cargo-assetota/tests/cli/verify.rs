@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::*;
+use crate::support::*;
 
 fn built(name: &str, meta: &str) -> (Project, PathBuf) {
     let p = Project::host(name, meta).with_assets();

@@ -3,6 +3,7 @@
 //! and particle-cli 3.43.1, installed by `scripts/test.sh`).
 #![allow(dead_code)]
 
+#[allow(unused_imports)] // each particle test binary uses some of them
 pub use assetota_particle::{app, asset, module, zip};
 
 use std::io::Write;
@@ -101,6 +102,68 @@ pub fn particle_cli(args: &[&str], cwd: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A platform's asset storage constants exactly as binary-version-reader
+/// reads them (`platformsById[id].assets` of the `@particle/device-constants`
+/// that BVR itself requires), so a test can apply BVR's formula to a module
+/// length of its choosing. See `docs/particle-platforms.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetConstants {
+    pub block_size: u64,
+    pub per_block_overhead: u64,
+    pub asset_overhead: u64,
+    pub storage_total_blocks: u64,
+    pub reserved_blocks: u64,
+    pub max_single_asset_size: u64,
+}
+
+impl AssetConstants {
+    /// The flash an asset module of `module_len` bytes occupies, by BVR's
+    /// formula (`validateAssetLimits` in `binary-version-reader/lib/moduleEncoding.js`:
+    /// `assetOverhead + ceil(module.length / (blockSize - assetPerBlockOverhead)) * blockSize`),
+    /// transcribed here; the tests check the transcription against BVR's own
+    /// `storageSize` before relying on it.
+    pub fn storage_size(&self, module_len: u64) -> u64 {
+        self.asset_overhead
+            + module_len.div_ceil(self.block_size - self.per_block_overhead) * self.block_size
+    }
+}
+
+/// [`AssetConstants`] of the platform with Particle id `platform_id`.
+pub fn asset_constants(platform_id: u16) -> AssetConstants {
+    check_installed();
+    let script = r#"
+const bvr = require.resolve('binary-version-reader');
+const dc = require(require.resolve('@particle/device-constants', { paths: [bvr] }));
+const a = dc.platformsById[Number(process.argv[1])].assets;
+process.stdout.write(JSON.stringify(a));
+"#;
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .arg(platform_id.to_string())
+        .current_dir(oracle_dir())
+        .output()
+        .expect("cannot run `node`; install Node.js 20 (scripts/test.sh needs it too)");
+    assert!(
+        out.status.success(),
+        "device-constants of platform {platform_id}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).expect("device-constants as JSON");
+    let get = |k: &str| {
+        a[k].as_u64()
+            .unwrap_or_else(|| panic!("platform {platform_id}: no assets.{k} in {a}"))
+    };
+    AssetConstants {
+        block_size: get("blockSize"),
+        per_block_overhead: get("assetPerBlockOverhead"),
+        asset_overhead: get("assetOverhead"),
+        storage_total_blocks: get("storageTotalBlocks"),
+        reserved_blocks: get("reservedBlocks"),
+        max_single_asset_size: get("maxSingleAssetSize"),
+    }
 }
 
 /// A deterministic byte stream (xorshift64).

@@ -1,8 +1,20 @@
-//! Harness: real projects in temporary directories, built by the real cargo
-//! through the real `cargo-assetota` binary.
+//! The one harness of the `cargo-assetota` integration tests (the `cli`,
+//! `adversarial`, `image` and `export_serve` binaries): the binary under test
+//! and its clean environment, runs with a deadline, real projects in temporary
+//! directories built by the real cargo, and the hostile-zip writer
+//! ([`raw_zip`], shared with `fuzz/fuzz_targets/bundle_read.rs`).
+//!
+//! Not every binary uses every helper: each includes this module with
+//! `#[allow(dead_code)]`.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub mod raw_zip;
+#[allow(unused_imports)] // not every binary writes hostile zips
+pub use raw_zip::{RawEntry, RawZip, ZipEntry, crc32};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -19,6 +31,36 @@ pub fn target_dir() -> PathBuf {
 }
 
 pub const THUMB: &str = "thumbv7m-none-eabi";
+
+/// Deletes files an earlier run may have left at `paths` (the target
+/// directory is shared and kept between runs), so that what a test reads
+/// next was written by this run: a build that silently wrote nothing then
+/// fails the test instead of passing on an old bundle.
+pub fn remove_stale(paths: &[&Path]) {
+    for path in paths {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("cannot remove the stale {}: {e}", path.display()),
+        }
+    }
+}
+
+/// What `cargo assetota build` writes for the binary `bin` in every profile
+/// directory of the shared target dir (host and [`THUMB`], debug and
+/// release): its bundle and flat image. See [`remove_stale`].
+pub fn remove_stale_outputs(bin: &str) {
+    let target = target_dir();
+    for dir in [target.clone(), target.join(THUMB)] {
+        for profile in ["debug", "release"] {
+            let d = dir.join(profile);
+            remove_stale(&[
+                &d.join(format!("{bin}.assetota.zip")),
+                &d.join(format!("{bin}.bin")),
+            ]);
+        }
+    }
+}
 
 /// What a run of the binary did.
 #[derive(Debug)]
@@ -65,13 +107,20 @@ impl Run {
     }
 }
 
-/// `cargo-assetota ARGS` in `dir`, with a clean, colorless environment.
-pub fn cli_in(dir: &Path, args: &[&str]) -> Run {
-    cli_cmd(dir, args, &[])
+/// The binary under test: this package's, or `ASSETOTA_ADVERSARIAL_BIN` (to
+/// show that a case fails against a build without the fix it covers).
+pub fn bin() -> PathBuf {
+    std::env::var_os("ASSETOTA_ADVERSARIAL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_cargo-assetota")))
 }
 
-pub fn cli_cmd(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-assetota"));
+/// `cargo-assetota ARGS` in `dir`, with a clean, colorless environment (the
+/// shared target directory; no platform override, `SOURCE_DATE_EPOCH`,
+/// `RUSTFLAGS`, build target or backtrace from the caller), stdin closed and
+/// both outputs piped.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
     cmd.args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir())
@@ -79,15 +128,118 @@ pub fn cli_cmd(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
         .env_remove("ASSETOTA_PLATFORM")
         .env_remove("SOURCE_DATE_EPOCH")
         .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET");
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Reads a child's stdout and stderr on threads, so a chatty child never
+/// blocks on a full pipe.
+pub struct Output {
+    out: std::thread::JoinHandle<String>,
+    err: std::thread::JoinHandle<String>,
+}
+
+impl Output {
+    pub fn capture(child: &mut Child) -> Output {
+        let mut so = child.stdout.take().expect("stdout piped");
+        let mut se = child.stderr.take().expect("stderr piped");
+        Output {
+            out: std::thread::spawn(move || {
+                let mut s = Vec::new();
+                let _ = so.read_to_end(&mut s);
+                String::from_utf8_lossy(&s).into_owned()
+            }),
+            err: std::thread::spawn(move || {
+                let mut s = Vec::new();
+                let _ = se.read_to_end(&mut s);
+                String::from_utf8_lossy(&s).into_owned()
+            }),
+        }
+    }
+
+    pub fn finish(self, code: i32) -> Run {
+        Run {
+            code,
+            stdout: self.out.join().unwrap(),
+            stderr: self.err.join().unwrap(),
+        }
+    }
+}
+
+/// How long one run of the binary may take before it counts as a hang: a
+/// bound for a loaded machine (a cold cargo build of a fixture included),
+/// not a speed claim.
+pub const RUN_LIMIT: Duration = Duration::from_secs(600);
+
+/// Runs `cmd` to completion; a run that outlives `limit` (a hang) is killed
+/// and fails the test.
+pub fn run(mut cmd: Command, limit: Duration) -> Run {
+    let mut child = cmd.spawn().expect("cargo-assetota starts");
+    let output = Output::capture(&mut child);
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let run = output.finish(-1);
+            panic!(
+                "cargo-assetota {:?} hung for {limit:?}\n--- stderr\n{}",
+                cmd.get_args().collect::<Vec<_>>(),
+                run.stderr
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    output.finish(exit_code(status))
+}
+
+/// The exit code, or 128 + the signal for a process killed by one.
+pub fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// `cargo-assetota ARGS` in `dir`, in the clean environment of [`command`].
+pub fn cli_in(dir: &Path, args: &[&str]) -> Run {
+    cli_cmd(dir, args, &[])
+}
+
+/// [`cli_in`] with `envs` added to the environment.
+pub fn cli_cmd(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let mut cmd = command(dir, args);
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("cargo-assetota runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    run(cmd, RUN_LIMIT)
+}
+
+/// The variable that lets a test that cannot run here (no root, no tmpfs, no
+/// fanotify, no bind mount, no `mknod`) pass after saying so. Unset, such a
+/// test fails with the reason: a pass means the check ran. `.ci/run` and
+/// `scripts/test.sh` never set it.
+pub const ALLOW_SKIP: &str = "ASSETOTA_ALLOW_SKIP";
+
+/// A check that cannot run here, and why: fails the test, unless
+/// `ASSETOTA_ALLOW_SKIP=1` asks to skip it, in which case it says so loudly
+/// (run with `--nocapture` to see it) and the caller returns.
+#[track_caller]
+pub fn cannot_run(why: &str) {
+    if std::env::var_os(ALLOW_SKIP).is_some_and(|v| v == "1") {
+        eprintln!("\n*** SKIPPED ({ALLOW_SKIP}=1): {why} ***\n");
+    } else {
+        panic!(
+            "this test cannot run here: {why}\n\
+             (run it as root, or set {ALLOW_SKIP}=1 to skip it knowingly)"
+        );
     }
 }
 
@@ -171,6 +323,9 @@ impl Project {
             runtime = root.join("build-support/assetota").display(),
             build = root.join("build-support/assetota-build").display(),
         );
+        // Names are unique per test, but the target dir outlives the run:
+        // nothing an earlier run built for this name may be read back.
+        remove_stale_outputs(name);
         let p = Project {
             dir,
             name: name.to_owned(),
@@ -283,145 +438,6 @@ pub fn zip_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// A raw zip writer for hostile archives the zip crate refuses to write:
-/// any name, method, flags, declared size and unix mode, duplicates and
-/// overlapping entries too.
-#[derive(Default)]
-pub struct RawZip {
-    local: Vec<u8>,
-    central: Vec<u8>,
-    count: u16,
-}
-
-/// A stored entry, the common case of [`ZipEntry`].
-pub struct RawEntry<'a> {
-    pub name: &'a [u8],
-    pub data: &'a [u8],
-    /// Uncompressed size to declare (defaults to the real one).
-    pub declared: Option<u32>,
-    pub unix_mode: u32,
-}
-
-/// An entry exactly as it is to be written.
-#[derive(Clone)]
-pub struct ZipEntry<'a> {
-    pub name: &'a [u8],
-    /// The bytes stored in the archive (already deflated for method 8).
-    pub stored: &'a [u8],
-    pub method: u16,
-    pub crc: u32,
-    /// Uncompressed size to declare.
-    pub size: u32,
-    pub mode: u32,
-    pub flags: u16,
-    /// Point the central record at an earlier local header instead of adding one.
-    pub reuse: Option<u32>,
-}
-
-impl<'a> ZipEntry<'a> {
-    /// `data` stored as it is, mode 0644, with its true CRC and size.
-    pub fn stored(name: &'a [u8], data: &'a [u8]) -> ZipEntry<'a> {
-        ZipEntry {
-            name,
-            stored: data,
-            method: 0,
-            crc: crc32(data),
-            size: data.len() as u32,
-            mode: 0o100644,
-            flags: 0,
-            reuse: None,
-        }
-    }
-}
-
-impl RawZip {
-    pub fn new() -> RawZip {
-        RawZip::default()
-    }
-
-    pub fn add(&mut self, e: RawEntry<'_>) -> &mut Self {
-        self.add_entry(&ZipEntry {
-            size: e.declared.unwrap_or(e.data.len() as u32),
-            mode: e.unix_mode,
-            ..ZipEntry::stored(e.name, e.data)
-        });
-        self
-    }
-
-    /// Adds an entry; returns its local header offset.
-    pub fn add_entry(&mut self, e: &ZipEntry<'_>) -> u32 {
-        let offset = match e.reuse {
-            Some(offset) => offset,
-            None => {
-                let offset = self.local.len() as u32;
-                let l = &mut self.local;
-                l.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-                l.extend_from_slice(&20u16.to_le_bytes()); // version needed
-                l.extend_from_slice(&e.flags.to_le_bytes());
-                l.extend_from_slice(&e.method.to_le_bytes());
-                l.extend_from_slice(&0u16.to_le_bytes()); // time
-                l.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
-                l.extend_from_slice(&e.crc.to_le_bytes());
-                l.extend_from_slice(&(e.stored.len() as u32).to_le_bytes());
-                l.extend_from_slice(&e.size.to_le_bytes());
-                l.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-                l.extend_from_slice(&0u16.to_le_bytes()); // extra
-                l.extend_from_slice(e.name);
-                l.extend_from_slice(e.stored);
-                offset
-            }
-        };
-        let c = &mut self.central;
-        c.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        c.extend_from_slice(&((3u16 << 8) | 20).to_le_bytes()); // made by unix
-        c.extend_from_slice(&20u16.to_le_bytes());
-        c.extend_from_slice(&e.flags.to_le_bytes());
-        c.extend_from_slice(&e.method.to_le_bytes());
-        c.extend_from_slice(&0u16.to_le_bytes());
-        c.extend_from_slice(&0x21u16.to_le_bytes());
-        c.extend_from_slice(&e.crc.to_le_bytes());
-        c.extend_from_slice(&(e.stored.len() as u32).to_le_bytes());
-        c.extend_from_slice(&e.size.to_le_bytes());
-        c.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        c.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
-        c.extend_from_slice(&(e.mode << 16).to_le_bytes());
-        c.extend_from_slice(&offset.to_le_bytes());
-        c.extend_from_slice(e.name);
-        self.count += 1;
-        offset
-    }
-
-    pub fn finish(&self) -> Vec<u8> {
-        let mut out = self.local.clone();
-        let cd_offset = out.len() as u32;
-        out.extend_from_slice(&self.central);
-        out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&self.count.to_le_bytes());
-        out.extend_from_slice(&(self.central.len() as u32).to_le_bytes());
-        out.extend_from_slice(&cd_offset.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out
-    }
-}
-
-pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// Every file under `dir`, relative, sorted: to check that nothing was written.
 pub fn listing(dir: &Path) -> Vec<PathBuf> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
@@ -441,7 +457,6 @@ pub fn listing(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs a Python script (an independent oracle) with arguments; its stdout.
-#[allow(dead_code)] // not every test binary that includes this module uses it
 pub fn python(script: &str, args: &[&str]) -> String {
     let out = Command::new("python3")
         .arg("-c")

@@ -15,7 +15,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use assetota_bundle::{self, ASSETS_PREFIX, MAX_ENTRY, MAX_TOTAL, read_bytes};
+use assetota_bundle::{ASSETS_PREFIX, FORMAT, MAX_ENTRY, MAX_TOTAL, read_bytes};
 use libfuzzer_sys::fuzz_target;
 
 // The hostile-zip writer of the CLI's tests: one writer for both (std only).
@@ -36,7 +36,7 @@ fn check(zip: &[u8]) {
     match read_bytes(path, zip) {
         Ok(contents) => {
             let m = &contents.manifest;
-            assert!(m.format >= 1 && m.format <= bundle::FORMAT);
+            assert!(m.format >= 1 && m.format <= FORMAT);
             assert!(contents.firmware.len() as u64 <= m.firmware.size);
             assert!(contents.firmware.len() as u64 <= MAX_ENTRY);
             let mut total = contents.firmware.len() as u64;

@@ -16,6 +16,14 @@ fn age(path: &Path, secs: u64) {
         .unwrap();
 }
 
+/// Stamps `path` an hour ahead: it counts as changed "just now" (within the
+/// racy window) however long the test takes to get to the check.
+fn just_changed(path: &Path) {
+    let f = fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(SystemTime::now() + Duration::from_secs(3600))
+        .unwrap();
+}
+
 fn tree(n: usize) -> (tempfile::TempDir, Vec<ScannedFile>) {
     let t = tempfile::tempdir().unwrap();
     let assets = t.path().join("assets");
@@ -89,7 +97,8 @@ fn a_changed_file_is_measured_again_even_at_the_same_size() {
 #[test]
 fn files_changed_just_before_saving_are_not_cached() {
     let (t, files) = tree(2);
-    fs::write(&files[0].path, "fresh").unwrap(); // mtime: now
+    fs::write(&files[0].path, "fresh").unwrap();
+    just_changed(&files[0].path);
     let cache_path = t.path().join(CACHE_FILE);
     let mut cache = Cache::load(&cache_path);
     measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
@@ -227,7 +236,8 @@ fn saving_again_with_nothing_new_does_not_rewrite_the_file() {
     measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut reloaded).unwrap();
     assert_eq!(reloaded.stats(), (3, 0));
 
-    fs::write(&files[0].path, "new").unwrap(); // modified just now: racy
+    fs::write(&files[0].path, "new").unwrap();
+    just_changed(&files[0].path); // racy
     measure_all_cached(&files, PARTICLE_DEFLATE, &NoProgress, &mut cache).unwrap();
     cache.save(&keep[..2]);
     assert_eq!(

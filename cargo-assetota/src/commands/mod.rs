@@ -11,6 +11,7 @@ mod platforms;
 mod serve;
 mod size;
 mod verify;
+mod w800;
 pub mod watch;
 
 use std::path::Path;

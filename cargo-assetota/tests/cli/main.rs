@@ -11,3 +11,4 @@ mod inspect;
 mod size;
 mod usage;
 mod verify;
+mod w800;

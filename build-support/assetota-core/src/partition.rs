@@ -362,14 +362,14 @@ fn parse_w800(
     for pair in sorted.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         let (ao, bo) = (a.offset.unwrap_or_default(), b.offset.unwrap_or_default());
-        if ao + a.size > bo {
+        if ao.saturating_add(a.size) > bo {
             return Err(syntax(
                 b.line,
                 format!(
                     "partition `{}` at {bo:#x} overlaps `{}` ({ao:#x}..{:#x}, line {})",
                     b.name,
                     a.name,
-                    ao + a.size,
+                    ao.saturating_add(a.size),
                     a.line
                 ),
             ));

@@ -164,3 +164,16 @@ fn w800_sdk_tables() {
         ]
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// Any text, in either layout, is parsed or refused with a line; never a panic.
+    #[test]
+    fn never_panics(text in "([a-z_$#{}KkMm\u{212a}\u{feff}0-9xXoObB:, \\t\\r\\n+-]|N/A|0x[0-9a-f]{1,20}|app|data|bootloader|partition_table){0,60}") {
+        let _ = PartitionTable::parse(Path::new("t.csv"), &text);
+        let _ = PartitionTable::parse_bytes(Path::new("t.csv"), text.as_bytes(), &OPTIONS, &|n| (n == "X").then(|| "0x1000".to_owned()));
+        let mut bin = vec![0xAA, 0x50];
+        bin.extend(text.as_bytes());
+        let _ = PartitionTable::parse_bytes(Path::new("t.bin"), &bin, &OPTIONS, &|_| None);
+    }
+}

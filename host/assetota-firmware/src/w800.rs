@@ -565,6 +565,30 @@ mod tests {
     }
 
     #[test]
+    fn reading_damaged_images_never_panics() {
+        let app: Vec<u8> = (0..3000u32).map(|i| (i % 13) as u8).collect();
+        let opts = Options {
+            version: "9",
+            bootloader_flags: 0,
+        };
+        let ota = pack(Path::new("a.bin"), &app, &LAYOUT, opts)
+            .unwrap()
+            .ota_image;
+        for len in 0..ota.len() {
+            assert!(read(Path::new("t"), &ota[..len]).is_err());
+        }
+        let mut x = 0x1234_5678u32;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let mut bad = ota.clone();
+            bad[x as usize % ota.len()] ^= (x >> 24) as u8 | 1;
+            let _ = read(Path::new("t"), &bad);
+        }
+    }
+
+    #[test]
     fn refuses_bad_input() {
         let opts = |version| Options {
             version,

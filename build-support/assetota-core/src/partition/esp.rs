@@ -133,18 +133,27 @@ pub fn python_int(text: &str) -> Option<i128> {
 /// suffixes (each peeled off in turn), then [`python_int`], then a keyword.
 fn parse_int(text: &str, keywords: &[(&str, u64)]) -> Result<i128, String> {
     let lower = text.to_lowercase();
+    let last = text.chars().last();
     for (letter, multiplier) in [('k', 1024i128), ('m', 1024 * 1024)] {
-        if lower.ends_with(letter) {
-            let head = &text[..text.len() - 1];
+        if let Some(last) = last
+            && last.to_lowercase().to_string().ends_with(letter)
+        {
+            // Python drops the last character (`v[:-1]`), whatever its width.
+            let head = &text[..text.len() - last.len_utf8()];
             return match parse_int(head, keywords) {
                 Ok(v) => v
                     .checked_mul(multiplier)
+                    .filter(|v| v.unsigned_abs() <= u128::from(u64::MAX))
                     .ok_or_else(|| format!("`{text}` is too large")),
                 Err(e) => Err(e),
             };
         }
     }
     if let Some(v) = python_int(text) {
+        // No flash is this large; the bound keeps every sum below in range.
+        if v.unsigned_abs() > u128::from(u64::MAX) {
+            return Err(format!("`{text}` is too large"));
+        }
         return Ok(v);
     }
     if keywords.is_empty() {

@@ -56,6 +56,9 @@ fi
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "module dependencies run one way (scripts/module-cycles.py)"
+python3 scripts/module-cycles.py
+
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
@@ -84,8 +87,9 @@ step "device store footprint firmware (thumbv7m, QEMU)"
         -semihosting-config enable=on,target=native \
         -kernel target/thumbv7m-none-eabi/release/store-footprint)
 
-step "MSRV $MSRV_CORE: build-support crates and examples/hello"
-cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build -p assetota-store -p hello
+step "MSRV $MSRV_CORE: build-support and host library crates, examples/hello"
+cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build -p assetota-store -p hello \
+    -p assetota-bundle -p assetota-firmware -p assetota-particle -p assetota-report -p assetota-serve
 cargo "+$MSRV_CORE" check --quiet -p assetota-store --features xz
 step "MSRV $MSRV_CLI: cargo-assetota"
 cargo "+$MSRV_CLI" check --quiet -p cargo-assetota

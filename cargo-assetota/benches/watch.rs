@@ -161,7 +161,7 @@ fn main() {
         // The steps of analyze_cached, timed one by one.
         let files = assetota_core::scan(&config, &platform).unwrap();
         let s = Instant::now();
-        let measured = assetota_core::measure::measure_all_cached(
+        let measured = assetota_core::cache::measure_all_cached(
             &files,
             platform.codec,
             &NoProgress,

@@ -62,7 +62,7 @@ pub enum Command {
     /// Create a new firmware package with assets from a template
     New(NewArgs),
     /// Watch the assets: report each change and the budget live, optionally rebuild
-    Watch(crate::commands::watch::WatchArgs),
+    Watch(WatchArgs),
     /// Write a bundle as a static content-addressed directory (manifest.json, blobs/<sha256>, firmware)
     Export(ExportArgs),
     /// Serve an export directory, or a bundle, over HTTP for development (Range, ETag, HEAD)
@@ -625,4 +625,23 @@ mod tests {
         use clap::CommandFactory;
         CargoCli::command().debug_assert();
     }
+}
+
+/// `cargo assetota watch`.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Budget against this platform instead of the configured one
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+    /// After each change, rebuild and write the bundle again (`cargo assetota build`)
+    #[arg(long)]
+    pub build: bool,
+    /// Quiet time after the last change before the report, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub debounce: u64,
+    /// Keep this HTML page of the budget current (rewritten atomically after every change; it reloads itself)
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub cargo: CargoBuildFlags,
 }

@@ -201,6 +201,8 @@ impl From<assetota_bundle::Error> for Error {
                 reason,
             },
             B::Zip { path, source } => Error::Zip { path, source },
+            B::ExportLayout { path, reason } => Error::ExportLayout { path, reason },
+            B::BlobConflict { dir, conflicts } => Error::BlobConflict { dir, conflicts },
             other => Error::BadBundle {
                 path: std::path::PathBuf::new(),
                 reason: other.to_string(),

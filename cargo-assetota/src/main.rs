@@ -7,14 +7,17 @@ mod cli;
 mod commands;
 mod error;
 mod exit;
+mod files;
 mod input;
 mod particle;
+mod platform_choice;
 mod report;
 mod shell;
-mod stale;
+mod size_report;
+mod w800;
 mod watch;
 
-use cargo_assetota::report_html;
+use assetota_report as report_html;
 use std::fmt;
 use std::process::ExitCode;
 

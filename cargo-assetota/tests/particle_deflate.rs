@@ -100,7 +100,7 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     .collect();
     real.push(root.join("tests/oracle/node_modules/binary-version-reader/lib/moduleEncoding.js"));
     real.push(root.join("tests/oracle/node_modules/binary-version-reader/lib/HalModuleParser.js"));
-    real.push(root.join("cargo-assetota/src/particle/app.rs"));
+    real.push(root.join("host/assetota-particle/src/app.rs"));
     real.push(std::env::current_exe().unwrap());
     if let Some(extra) = std::env::var_os("ASSETOTA_DEFLATE_CORPUS") {
         let mut stack = vec![PathBuf::from(extra)];

@@ -281,16 +281,11 @@ impl Builder {
     }
 }
 
-/// Writes to a temporary file beside `path`, then renames: a reader never
-/// sees half a file.
+/// Writes `path` atomically (`assetota_core::atomic`, the one writer of every
+/// host output): a reader, or a build killed meanwhile, never leaves half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    let write_error = |source| BuildError::Write {
+    assetota_core::atomic::write_bytes(path, bytes).map_err(|source| BuildError::Write {
         path: path.to_owned(),
         source,
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(write_error)?;
-    std::fs::rename(&tmp, path).map_err(write_error)
+    })
 }

@@ -61,7 +61,7 @@ pub fn write_with<E>(
     let lock = lock_dir(dir);
     let prefix = temp_prefix(path);
     if lock.is_some() {
-        remove_stale_temps(dir, &prefix);
+        remove_temporaries(dir, Some(&prefix));
     }
     let mut tmp = TempFile::create(dir, &prefix)?;
     fill(&mut tmp.file).map_err(AtomicWriteError::Fill)?;
@@ -72,7 +72,7 @@ pub fn write_with<E>(
         std::fs::set_permissions(&tmp.path, std::fs::Permissions::from_mode(0o644))?;
     }
     tmp.persist(path)?;
-    if let Some(dir) = &lock {
+    if let Some(DirLock(dir)) = &lock {
         // The rename itself reaches the disk (best effort: not every file
         // system syncs a directory).
         let _ = dir.sync_all();
@@ -127,30 +127,66 @@ impl Drop for TempFile {
     }
 }
 
-/// An exclusive `flock` on a directory, held until the handle is dropped.
-fn lock_dir(dir: &Path) -> Option<File> {
+/// An exclusive `flock` on a directory, held until dropped.
+#[derive(Debug)]
+pub struct DirLock(File);
+
+/// Takes an exclusive `flock` on `dir` (waiting for other holders), or `None`
+/// where it cannot be taken. Do not call [`write_with`] or [`write_bytes`] on
+/// a file of `dir` while holding it: they take the same lock.
+pub fn lock_dir(dir: &Path) -> Option<DirLock> {
     if !cfg!(unix) {
         return None;
     }
     let handle = File::open(dir).ok()?;
     handle.lock().ok()?;
-    Some(handle)
+    Some(DirLock(handle))
 }
 
-/// Removes what killed writers of the same file left in `dir`.
-fn remove_stale_temps(dir: &Path, prefix: &str) {
+/// Removes the temporary files of killed writers in `dir`: those of one file
+/// (`prefix`, from [`temp_prefix`]), or with `None` every hidden `*.tmp-*`
+/// file. Only call it holding the directory's [`lock_dir`].
+pub fn remove_temporaries(dir: &Path, prefix: Option<&str>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let stale = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(prefix))
-            && entry.file_type().is_ok_and(|t| t.is_file());
-        if stale {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = match prefix {
+            Some(prefix) => name.starts_with(prefix),
+            None => name.starts_with('.') && name.contains(".tmp-"),
+        };
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+/// Writes `bytes` to `path` only if no file is there, atomically (a reader
+/// sees no file or the whole one): `Ok(false)` when one already exists,
+/// whatever it holds. For immutable, content-addressed files; it takes no
+/// lock, so it may be called holding [`lock_dir`].
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    catch_file_size_signal();
+    let mut tmp = TempFile::create(dir, &temp_prefix(path))?;
+    io::Write::write_all(&mut tmp.file, bytes)?;
+    tmp.file.sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp.path, std::fs::Permissions::from_mode(0o644))?;
+    }
+    // A hard link fails where the name exists: no window where another
+    // writer's file could be replaced. The temporary goes on drop.
+    match std::fs::hard_link(&tmp.path, path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -223,5 +259,15 @@ mod tests {
             other.exists(),
             "only temporaries of the same file are removed"
         );
+    }
+
+    #[test]
+    fn write_new_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        assert!(write_new(&path, b"first").unwrap());
+        assert!(!write_new(&path, b"second").unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

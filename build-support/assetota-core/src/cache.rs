@@ -10,7 +10,8 @@
 //! looks the same entries up again and again.
 
 use crate::codec::Codec;
-use crate::measure::Measured;
+use crate::measure::{MeasureError, Measured, Progress};
+use crate::scan::ScannedFile;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -297,4 +298,43 @@ pub fn target_dir_of(out_dir: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|dir| dir.join("CACHEDIR.TAG").is_file())
         .map(Path::to_owned)
+}
+
+/// Like [`measure_all`](crate::measure::measure_all), but files whose size, mtime and inode match the
+/// cache are not read; what is measured goes into the cache.
+pub fn measure_all_cached(
+    files: &[ScannedFile],
+    codec: Codec,
+    progress: &dyn Progress,
+    cache: &mut Cache,
+) -> Result<Vec<Measured>, MeasureError> {
+    let mut results: Vec<Option<Measured>> = Vec::with_capacity(files.len());
+    let mut stamps = Vec::with_capacity(files.len());
+    let mut todo = Vec::new();
+    let checked_at = std::time::SystemTime::now();
+    for file in files {
+        // Stat before reading: if the file changes meanwhile, the stored
+        // stamp is the older one and the next run measures it again.
+        let stamp = file.path.metadata().ok().and_then(|m| Stamp::of(&m));
+        let hit = stamp.and_then(|s| cache.get(codec, &file.name, &file.path, s));
+        if hit.is_none() {
+            todo.push(file.clone());
+        }
+        results.push(hit);
+        stamps.push(stamp);
+    }
+    let mut fresh = crate::measure::measure_all(&todo, codec, progress)?.into_iter();
+    for (i, slot) in results.iter_mut().enumerate() {
+        if slot.is_none() {
+            let measured = fresh.next().expect("one fresh measurement per miss");
+            if let Some(stamp) = stamps[i] {
+                cache.insert(codec, &measured, stamp, checked_at);
+            }
+            *slot = Some(measured);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|m| m.expect("every slot filled"))
+        .collect())
 }

@@ -14,6 +14,7 @@ pub mod names;
 pub mod partition;
 pub mod platform;
 pub mod scan;
+pub mod stale;
 #[cfg(feature = "store-image")]
 pub mod store_image;
 
@@ -53,7 +54,7 @@ pub fn analyze_cached(
     cache: &mut cache::Cache,
 ) -> Result<Budget, Error> {
     let files = scan(config, platform)?;
-    let measured = measure::measure_all_cached(&files, platform.codec, progress, cache)?;
+    let measured = cache::measure_all_cached(&files, platform.codec, progress, cache)?;
     cache.save(&files.iter().map(|f| f.path.clone()).collect::<Vec<_>>());
     Ok(Budget::new(platform, measured))
 }

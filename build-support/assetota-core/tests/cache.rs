@@ -1,9 +1,10 @@
 //! The incremental cache: reused only for unchanged files, ignored when
 //! corrupt or foreign, never trusted for files changed just before saving.
 
+use assetota_core::cache::measure_all_cached;
 use assetota_core::cache::{CACHE_FILE, Cache, target_dir_of};
 use assetota_core::codec::{Codec, PARTICLE_DEFLATE};
-use assetota_core::measure::{NoProgress, measure_all, measure_all_cached};
+use assetota_core::measure::{NoProgress, measure_all};
 use assetota_core::scan::{ScanOptions, ScannedFile, scan};
 use std::fs;
 use std::path::Path;

@@ -13,7 +13,6 @@ use crate::error::DecodeError;
 use crate::format::{
     self, CRC_LEN, ENTRY_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MIN_LEN, ent, hdr,
 };
-use crate::iter::{Iter, Missing};
 
 /// A validated manifest borrowed from the bytes it was parsed from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -318,11 +317,6 @@ impl<'a> Manifest<'a> {
         core::str::from_utf8(self.bytes.get(self.strtab_off..end)?).ok()
     }
 
-    /// The assets in name order.
-    pub fn iter(&self) -> Iter<'a> {
-        Iter::new(*self)
-    }
-
     /// The asset called `name` (exact byte match), by binary search.
     pub fn get(&self, name: &str) -> Option<Asset<'a>> {
         let key = name.as_bytes();
@@ -357,13 +351,6 @@ impl<'a> Manifest<'a> {
         })
     }
 
-    /// The manifest's assets that are not in `stored`, compared by (name, SHA-256):
-    /// what the device must fetch. An asset stored under the same name with other
-    /// content counts as missing. Costs `len() * stored.len()` comparisons.
-    pub fn missing<'s>(&self, stored: &'s [(&'s str, [u8; 32])]) -> Missing<'a, 's> {
-        Missing::new(self.iter(), stored)
-    }
-
     /// The 64 bytes of entry `index`.
     fn entry(&self, index: usize) -> Option<&'a [u8; ENTRY_LEN]> {
         let at = index.checked_mul(ENTRY_LEN)?.checked_add(HEADER_LEN)?;
@@ -387,21 +374,5 @@ impl fmt::Debug for Manifest<'_> {
             .field("assets", &self.count)
             .field("byte_len", &self.bytes.len())
             .finish()
-    }
-}
-
-impl<'a> IntoIterator for Manifest<'a> {
-    type Item = Asset<'a>;
-    type IntoIter = Iter<'a>;
-    fn into_iter(self) -> Iter<'a> {
-        self.iter()
-    }
-}
-
-impl<'a> IntoIterator for &Manifest<'a> {
-    type Item = Asset<'a>;
-    type IntoIter = Iter<'a>;
-    fn into_iter(self) -> Iter<'a> {
-        self.iter()
     }
 }

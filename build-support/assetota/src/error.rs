@@ -86,7 +86,7 @@ impl fmt::Display for DecodeError {
             UnsupportedVersion(v) => write!(
                 f,
                 "manifest format v{v} is newer than this runtime supports (v{}); update assetota",
-                crate::FORMAT_VERSION
+                crate::format::FORMAT_VERSION
             ),
             HeaderLength(n) => write!(f, "manifest header length is {n}, v1 requires 32"),
             EntryLength(n) => write!(f, "manifest entry length is {n}, v1 requires 64"),

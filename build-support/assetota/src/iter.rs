@@ -1,4 +1,5 @@
-//! Iterators over a manifest's assets.
+//! Iterators over a manifest's assets, and the manifest's methods that make
+//! them (here, so the decoder does not depend on its iterators).
 
 use core::iter::FusedIterator;
 
@@ -108,3 +109,33 @@ impl<'a> DoubleEndedIterator for Missing<'a, '_> {
 }
 
 impl FusedIterator for Missing<'_, '_> {}
+
+impl<'a> Manifest<'a> {
+    /// The assets in name order.
+    pub fn iter(&self) -> Iter<'a> {
+        Iter::new(*self)
+    }
+
+    /// The manifest's assets that are not in `stored`, compared by (name, SHA-256):
+    /// what the device must fetch. An asset stored under the same name with other
+    /// content counts as missing. Costs `len() * stored.len()` comparisons.
+    pub fn missing<'s>(&self, stored: &'s [(&'s str, [u8; 32])]) -> Missing<'a, 's> {
+        Missing::new(self.iter(), stored)
+    }
+}
+
+impl<'a> IntoIterator for Manifest<'a> {
+    type Item = Asset<'a>;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &Manifest<'a> {
+    type Item = Asset<'a>;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}

@@ -13,11 +13,12 @@ use crate::cli::{BuildArgs, ImageFormat, MessageFormat};
 use crate::error::{Error, Result};
 use crate::report::{self, platform_name};
 use crate::shell::{BarProgress, Shell};
-use crate::stale;
 use assetota_bundle::PackageJson;
 use assetota_firmware::ElfFile;
 
-use super::{bundle, display_path, platform_override};
+use super::bundle;
+use crate::files::display_path;
+use crate::platform_choice::platform_override;
 
 /// The `--message-format json` line for one bundle.
 #[derive(Serialize)]
@@ -179,7 +180,7 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
 
         let bar = shell.progress("Checking", 0);
         let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
-        let changes = stale::compare(&manifest, &budget);
+        let changes = assetota_core::stale::compare(&manifest, &budget);
         if !changes.is_empty() {
             return Err(Error::Stale {
                 bin: binary.bin.clone(),

@@ -10,13 +10,12 @@ use crate::cli::{BundleArgs, ImageFormat};
 use crate::error::{Error, Result};
 use crate::report::{self, FirmwareCheck, platform_name};
 use crate::shell::{BarProgress, Shell};
-use crate::stale;
 use assetota_bundle::{
     self as bundle, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
 };
 use assetota_firmware::{ElfFile, Located};
 
-use super::display_path;
+use crate::files::display_path;
 
 /// Everything a bundle is made of.
 pub struct Job<'a> {
@@ -132,7 +131,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     let image_len = image.len() as u64;
     let image_path = match (&job.write_image_to, job.format) {
         (Some(path), ImageFormat::Bin) => {
-            super::write_atomically(path, &image)?;
+            crate::files::write_atomically(path, &image)?;
             Some(path.clone())
         }
         _ => None,
@@ -156,7 +155,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
         path: path.to_owned(),
         source,
     })?;
-    if let Some(result) = super::w800::bundle(&args, &bytes, shell) {
+    if let Some(result) = crate::w800::bundle(&args, &bytes, shell) {
         return result;
     }
     if args.assets.as_os_str().is_empty() {
@@ -173,9 +172,9 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     let manifest = assetota_firmware::decode(path, &bytes, &located)?;
 
     let mut platform = match (&args.platform, manifest.platform()) {
-        (Some(name), _) => super::builtin_platform(name)?,
+        (Some(name), _) => crate::platform_choice::builtin_platform(name)?,
         (None, Some(name)) => {
-            super::builtin_platform(name).map_err(|_| Error::UnknownPlatform {
+            crate::platform_choice::builtin_platform(name).map_err(|_| Error::UnknownPlatform {
                 name: name.to_owned(),
                 known: assetota_core::platform::builtin_names()
                     .into_iter()
@@ -223,7 +222,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     };
     let bar = shell.progress("Measuring", 0);
     let budget = assetota_core::analyze(&config, &platform, &BarProgress(bar))?;
-    let changes = stale::compare(&manifest, &budget);
+    let changes = assetota_core::stale::compare(&manifest, &budget);
     let bin = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -118,12 +118,12 @@ pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
         let section = plan_section(&args, &old, &new, &send, &keep, &remove, bytes_to_send);
         let page = Report {
             title: format!("OTA plan: {}", section.heading),
-            date: super::size::report_date(),
+            date: crate::size_report::report_date(),
             refresh_seconds: None,
             sections: vec![section],
         };
         if let Some(path) = &args.report {
-            super::size::write_report(path, &report_html::page::render(&page))?;
+            crate::size_report::write_report(path, &report_html::page::render(&page))?;
         }
         if format == OutputFormat::Markdown {
             shell.print(report_html::markdown::render(&page));

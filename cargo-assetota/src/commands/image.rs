@@ -20,7 +20,7 @@ use crate::report::count;
 use crate::shell::Shell;
 use assetota_bundle::{self as bundle, BundleManifest, Contents, hex};
 
-use super::display_path;
+use crate::files::display_path;
 
 #[derive(Debug, Serialize)]
 struct ImageJson {
@@ -134,7 +134,7 @@ pub fn run(args: ImageArgs, shell: &mut Shell) -> Result<()> {
             .map_err(image_err)?
             .into(),
     };
-    super::write_atomically(&args.out, &bytes)?;
+    crate::files::write_atomically(&args.out, &bytes)?;
 
     if args.json {
         shell.print_json(&ImageJson {

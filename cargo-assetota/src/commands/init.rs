@@ -10,7 +10,7 @@ use crate::cli::{InitArgs, NewArgs, Template};
 use crate::error::{Error, Result};
 use crate::shell::Shell;
 
-use super::display_path;
+use crate::files::display_path;
 
 /// Where the build-support crates come from: crates.io by default; a
 /// checkout's `build-support/` directory when `ASSETOTA_CRATES_PATH` names one
@@ -100,7 +100,7 @@ pub fn run_init(args: InitArgs, shell: &mut Shell) -> Result<()> {
             let mut t = Table::new();
             t.insert("dir", value(args.dir.clone()));
             if let Some(p) = &args.platform {
-                super::builtin_platform(p)?;
+                crate::platform_choice::builtin_platform(p)?;
                 t.insert("platform", value(p.clone()));
             }
             metadata.insert("assetota", Item::Table(t));
@@ -130,7 +130,7 @@ pub fn run_init(args: InitArgs, shell: &mut Shell) -> Result<()> {
         }
     }
     if !changed.is_empty() {
-        super::write_atomically(&manifest_path, doc.to_string().as_bytes())?;
+        crate::files::write_atomically(&manifest_path, doc.to_string().as_bytes())?;
         shell.status(
             "Updated",
             format_args!("{} ({})", display_path(&manifest_path), changed.join(", ")),
@@ -178,7 +178,7 @@ pub fn run_init(args: InitArgs, shell: &mut Shell) -> Result<()> {
 /// `fn main` cannot be found is left untouched and the user is told what to add.
 fn extend_build_rs(path: &Path, shell: &mut Shell) -> Result<()> {
     if !path.exists() {
-        super::write_atomically(path, BUILD_RS.as_bytes())?;
+        crate::files::write_atomically(path, BUILD_RS.as_bytes())?;
         shell.status("Created", display_path(path));
         return Ok(());
     }
@@ -201,7 +201,7 @@ fn extend_build_rs(path: &Path, shell: &mut Shell) -> Result<()> {
             out.push_str("\n    ");
             out.push_str(EMBED_CALL);
             out.push_str(&text[b + 1..]);
-            super::write_atomically(path, out.as_bytes())?;
+            crate::files::write_atomically(path, out.as_bytes())?;
             shell.status("Extended", format_args!("{} (calls `{EMBED_CALL}` first)", display_path(path)));
         }
         None => shell.warn(format_args!(
@@ -236,7 +236,7 @@ fn add_macro(path: &Path, shell: &mut Shell) -> Result<()> {
         &text[..at],
         &text[at..]
     );
-    super::write_atomically(path, out.as_bytes())?;
+    crate::files::write_atomically(path, out.as_bytes())?;
     shell.status(
         "Extended",
         format_args!(
@@ -334,7 +334,7 @@ pub fn run_new(args: NewArgs, shell: &mut Shell) -> Result<()> {
     }
     let platform = match &args.platform {
         Some(p) => {
-            super::builtin_platform(p)?;
+            crate::platform_choice::builtin_platform(p)?;
             format!("platform = \"{p}\"\n")
         }
         None => String::new(),

@@ -11,7 +11,7 @@ use crate::report::Table;
 use crate::shell::Shell;
 use assetota_bundle::{BundleManifest, hex};
 
-use super::display_path;
+use crate::files::display_path;
 
 #[derive(Serialize)]
 struct InspectJson<'a> {
@@ -58,7 +58,7 @@ pub fn manifest_assets(m: &Manifest<'_>) -> Vec<ManifestAssetJson> {
 }
 
 pub fn run(args: InspectArgs, shell: &mut Shell) -> Result<()> {
-    if let Some(result) = super::w800::inspect(&args, shell) {
+    if let Some(result) = crate::w800::inspect(&args, shell) {
         return result;
     }
     if let Some(result) = crate::particle::cli::inspect(&args, shell) {

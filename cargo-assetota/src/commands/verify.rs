@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::shell::Shell;
 use assetota_bundle::{self as bundle, BundleManifest, hex, sha256_hex};
 
-use super::display_path;
+use crate::files::display_path;
 
 #[derive(Serialize)]
 struct VerifyJson<'a> {
@@ -91,7 +91,7 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     // recorded codec to check the sizes the budget rests on.
     let platform = match &args.platform {
         Some(name) => {
-            let mut p = super::builtin_platform(name)?;
+            let mut p = crate::platform_choice::builtin_platform(name)?;
             if let Ok(codec) = m.codec.to_codec() {
                 p.codec = codec;
             }

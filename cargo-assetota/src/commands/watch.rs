@@ -6,32 +6,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cargo;
-use crate::cli::CargoBuildFlags;
+use crate::cli::WatchArgs;
 use crate::error::{Error, Result};
 use crate::shell::{Shell, Verbosity};
 use crate::watch::{self, Options, PackageSpec};
 
-use super::platform_override;
+use crate::platform_choice::platform_override;
 /// For `--report`: the session renders its page like `size --report`.
-pub(crate) use super::size::{report_date, size_section, write_report};
-
-#[derive(Debug, clap::Args)]
-pub struct WatchArgs {
-    /// Budget against this platform instead of the configured one
-    #[arg(long, value_name = "NAME")]
-    pub platform: Option<String>,
-    /// After each change, rebuild and write the bundle again (`cargo assetota build`)
-    #[arg(long)]
-    pub build: bool,
-    /// Quiet time after the last change before the report, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 100)]
-    pub debounce: u64,
-    /// Keep this HTML page of the budget current (rewritten atomically after every change; it reloads itself)
-    #[arg(long, value_name = "FILE.html")]
-    pub report: Option<PathBuf>,
-    #[command(flatten)]
-    pub cargo: CargoBuildFlags,
-}
 
 pub fn run(args: WatchArgs, shell: &mut Shell) -> Result<()> {
     let metadata = cargo::metadata(args.cargo.manifest_path.as_deref())?;

@@ -401,7 +401,7 @@ fn run_bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> 
                     source,
                 })?;
             debug_assert_eq!(m.len() as u64, a.stored_size);
-            crate::commands::write_atomically(&dir.join(name), &m)?;
+            crate::files::write_atomically(&dir.join(name), &m)?;
         }
     }
 

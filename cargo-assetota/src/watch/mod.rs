@@ -654,7 +654,7 @@ impl Session<'_> {
             .filter_map(|p| {
                 p.last
                     .as_ref()
-                    .map(|b| crate::commands::watch::size_section(&p.name, b, None))
+                    .map(|b| crate::size_report::size_section(&p.name, b, None))
             })
             .collect();
         let page = crate::report_html::Report {
@@ -662,12 +662,12 @@ impl Session<'_> {
                 [one] => format!("Asset budget: {} (watch)", one.heading),
                 _ => "Asset budgets (watch)".to_owned(),
             },
-            date: crate::commands::watch::report_date(),
+            date: crate::size_report::report_date(),
             refresh_seconds: Some(2),
             sections,
         };
         let html = crate::report_html::page::render(&page);
-        if let Err(e) = crate::commands::watch::write_report(&path, &html) {
+        if let Err(e) = crate::size_report::write_report(&path, &html) {
             self.shell.warn(format_args!("{e}"));
         }
     }

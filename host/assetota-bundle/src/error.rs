@@ -26,7 +26,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A bundle format newer than this crate reads.
-    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::FORMAT)]
+    #[error("`{}` is a bundle in format v{found}, newer than this cargo-assetota reads (v{})", path.display(), crate::manifest::FORMAT)]
     BundleTooNew {
         /// The file.
         path: PathBuf,
@@ -58,5 +58,21 @@ pub enum Error {
         path: PathBuf,
         /// The zip crate's error.
         source: zip::result::ZipError,
+    },
+    /// The export directory has a shape the layout cannot use.
+    #[error("cannot export into `{}`: it {reason}", path.display())]
+    ExportLayout {
+        /// The path in the way.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Blobs with the release's names but other bytes are already exported.
+    #[error("cannot export into `{}`: blobs are immutable, and {} already there with other bytes; nothing was written\n{}", dir.display(), if conflicts.len() == 1 { "one is" } else { "some are" }, conflicts.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n"))]
+    BlobConflict {
+        /// The export directory.
+        dir: PathBuf,
+        /// One line per blob in the way.
+        conflicts: Vec<String>,
     },
 }

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod export;
 mod manifest;
 mod read;
 mod write;

@@ -3,7 +3,7 @@
 //! it computes for blank fields and negative sizes, and the checks it makes
 //! before writing the binary table; and the binary table itself.
 
-use super::{EspEntry, Partition, Syntax};
+use super::row::{EspEntry, Partition, Syntax};
 
 /// Where the partition table is unless the build says otherwise
 /// (`CONFIG_PARTITION_TABLE_OFFSET`, gen_esp32part's `--offset`).

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::report::FirmwareCheck;
 use crate::shell::Shell;
 
-use super::display_path;
+use crate::files::{display_path, write_atomically};
 
 /// `bundle` of a W800 app: when the firmware is neither an ELF nor a W800
 /// image and `--platform` names a platform that is not built in (a platform
@@ -142,8 +142,8 @@ fn run_bundle(args: &BundleArgs, name: &str, bytes: &[u8], shell: &mut Shell) ->
     let image_path = with_suffix(&prefix, ".img");
     let ota_path = with_suffix(&prefix, "_ota.img");
     if check.fits {
-        super::write_atomically(&image_path, &images.image)?;
-        super::write_atomically(&ota_path, &images.ota_image)?;
+        write_atomically(&image_path, &images.image)?;
+        write_atomically(&ota_path, &images.ota_image)?;
     }
     if args.json {
         shell.print_json(&BundleJson {

@@ -1,13 +1,12 @@
 //! Does the manifest embedded in a firmware still describe the assets on disk?
+//! (`cargo assetota build` and `bundle` refuse a stale build; `watch` says so.)
 
 use std::cmp::Ordering;
 
+use crate::budget::Budget;
+use crate::bytesize::Bytes;
+use crate::platform::Origin;
 use assetota::Manifest;
-use assetota_core::Budget;
-use assetota_core::bytesize::Bytes;
-use assetota_core::platform::Origin;
-
-use assetota_bundle::hex;
 
 /// One line per difference, each naming the asset and what differs.
 pub fn compare(manifest: &Manifest<'_>, budget: &Budget) -> Vec<String> {
@@ -98,5 +97,6 @@ pub fn compare(manifest: &Manifest<'_>, budget: &Budget) -> Vec<String> {
 }
 
 fn short(sha: &[u8; 32]) -> String {
-    format!("{}…", &hex(sha)[..12])
+    let hex: String = sha.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{hex}…")
 }

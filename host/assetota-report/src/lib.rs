@@ -8,6 +8,8 @@
 //! untrusted text: [`display`] makes its control and bidirectional formatting
 //! characters visible, and each renderer escapes for its own syntax.
 
+#![warn(missing_docs)]
+
 pub mod layout;
 pub mod markdown;
 pub mod page;
@@ -20,29 +22,36 @@ pub const CANVAS: (f64, f64) = (1000.0, 560.0);
 /// A whole report: one or more sections (one per package).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The page's title.
     pub title: String,
     /// When it was made (from SOURCE_DATE_EPOCH where set).
     pub date: String,
     /// `<meta http-equiv="refresh">` every this many seconds (`watch`).
     pub refresh_seconds: Option<u32>,
+    /// The sections, in order.
     pub sections: Vec<Section>,
 }
 
 /// One package on one platform, or one OTA plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Section {
+    /// The section's heading.
     pub heading: String,
     /// Facts shown under the heading: package, platform, codec, limits…
     pub meta: Vec<(String, String)>,
     /// The one-line answer ("fits: 12 KiB of 1.1 MiB") and its class.
     pub summary: String,
+    /// The summary's colour.
     pub summary_class: Class,
     /// What the treemap's area stands for ("storage", "compressed bytes").
     pub area_unit: String,
+    /// The treemap's tiles (assets), any order: the layout sorts them.
     pub tiles: Vec<Tile>,
     /// The free space of the partition, drawn as its own tile (0: none).
     pub free: u64,
+    /// The free tile's label.
     pub free_label: String,
+    /// The asset table.
     pub table: Table,
     /// The fit of every platform (`--all-platforms`).
     pub platforms: Option<Table>,
@@ -52,9 +61,13 @@ pub struct Section {
 /// and the rest the blocks' rounding (drawn hatched).
 #[derive(Debug, Clone, Serialize)]
 pub struct Tile {
+    /// The asset's name (untrusted: shown through [`display`]).
     pub name: String,
+    /// The tile's whole area (storage bytes).
     pub area: u64,
+    /// Of `area`, the payload bytes.
     pub inner: u64,
+    /// Its colour.
     pub class: Class,
     /// The tooltip's second line (sizes, verdict).
     pub detail: String,
@@ -64,17 +77,26 @@ pub struct Tile {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
+    /// Within its limits.
     Fits,
+    /// Within, but at 90 % or more of a limit.
     Near,
+    /// Over a limit.
     Over,
+    /// An OTA plan sends it.
     Send,
+    /// An OTA plan keeps what the device has.
     Keep,
+    /// An OTA plan removes it from the device.
     Remove,
+    /// Free space of the partition.
     Free,
+    /// Neutral information.
     Info,
 }
 
 impl Class {
+    /// The CSS class name (lowercase).
     pub fn as_str(self) -> &'static str {
         match self {
             Class::Fits => "fits",
@@ -92,21 +114,27 @@ impl Class {
 /// A table: the header, and rows of cells with a text and a sort key.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Table {
+    /// The header.
     pub columns: Vec<Column>,
+    /// The rows, one cell per column.
     pub rows: Vec<Vec<Cell>>,
     /// A last row (totals), not sorted with the others.
     pub footer: Option<Vec<Cell>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One column of a [`Table`].
 pub struct Column {
+    /// Its heading.
     pub title: String,
     /// Right-aligned, sorted by number.
     pub numeric: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One cell of a [`Table`].
 pub struct Cell {
+    /// What it shows.
     pub text: String,
     /// The number a numeric column sorts by.
     pub sort: Option<u64>,
@@ -115,6 +143,7 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// A text cell.
     pub fn text(text: impl Into<String>) -> Cell {
         Cell {
             text: text.into(),
@@ -123,6 +152,7 @@ impl Cell {
         }
     }
 
+    /// A numeric cell showing `text`, sorted by `value`.
     pub fn number(text: impl Into<String>, value: u64) -> Cell {
         Cell {
             text: text.into(),
@@ -131,6 +161,7 @@ impl Cell {
         }
     }
 
+    /// This cell coloured with `class`.
     pub fn class(mut self, class: Class) -> Cell {
         self.class = Some(class);
         self
@@ -138,6 +169,7 @@ impl Cell {
 }
 
 impl Column {
+    /// A text column.
     pub fn text(title: &str) -> Column {
         Column {
             title: title.to_owned(),
@@ -145,6 +177,7 @@ impl Column {
         }
     }
 
+    /// A numeric column (right-aligned, sorted by number).
     pub fn number(title: &str) -> Column {
         Column {
             title: title.to_owned(),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Table, display};
+use crate::{Report, Table, display};
 
 /// Untrusted text as literal Markdown inline text inside a table cell:
 /// hidden characters made visible, then every character that could start
@@ -35,7 +35,7 @@ fn table(out: &mut String, t: &Table) {
         out.push_str(if c.numeric { " ---: |" } else { " --- |" });
     }
     out.push('\n');
-    let row = |out: &mut String, cells: &[super::Cell], bold: bool| {
+    let row = |out: &mut String, cells: &[crate::Cell], bold: bool| {
         out.push('|');
         for c in cells {
             let text = escape(&c.text);

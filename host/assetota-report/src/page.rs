@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::layout::{Rect, squarify};
-use super::{CANVAS, Class, Report, Section, Table, display};
+use crate::layout::{Rect, squarify};
+use crate::{CANVAS, Class, Report, Section, Table, display};
 
 /// Text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -221,7 +221,7 @@ fn table_html(out: &mut String, table: &Table, section: usize, index: usize, nam
         );
     }
     out.push_str("</tr></thead><tbody>");
-    let row = |out: &mut String, cells: &[super::Cell]| {
+    let row = |out: &mut String, cells: &[crate::Cell]| {
         for (j, cell) in cells.iter().enumerate() {
             let numeric = table.columns.get(j).is_some_and(|c| c.numeric);
             let mut classes = Vec::new();
@@ -428,8 +428,8 @@ fn name_column(table: &Table) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Cell, Column, Tile};
     use super::*;
+    use crate::{Cell, Column, Tile};
 
     fn hostile() -> Report {
         let names = [

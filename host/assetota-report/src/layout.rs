@@ -7,13 +7,18 @@ use serde::Serialize;
 /// One rectangle, in canvas units (the SVG's user space).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rect {
+    /// Left edge.
     pub x: f64,
+    /// Top edge.
     pub y: f64,
+    /// Width.
     pub w: f64,
+    /// Height.
     pub h: f64,
 }
 
 impl Rect {
+    /// Width times height.
     pub fn area(&self) -> f64 {
         self.w * self.h
     }

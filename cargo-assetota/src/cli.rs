@@ -303,15 +303,23 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct BundleArgs {
-    /// The prebuilt firmware ELF, or a Particle application module (.bin)
+    /// The prebuilt firmware ELF, a Particle application module (.bin), or a W800 app binary (with a W800 `--platform`)
     pub firmware: PathBuf,
-    /// The assets directory the firmware was built with
-    #[arg(long, value_name = "DIR")]
+    /// The assets directory the firmware was built with (required except for W800 apps)
+    // Empty when not given (not an `Option`: the Particle bundler reads it as a path).
+    #[arg(
+        long,
+        value_name = "DIR",
+        required = false,
+        default_value = "",
+        hide_default_value = true,
+        value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
+    )]
     pub assets: PathBuf,
-    /// Platform to budget against [default: the one recorded in the firmware]
+    /// Platform to budget against [default: the one recorded in the firmware]; a platform of the package's config whose partition table has `app` and `app_ota` makes W800 images
     #[arg(long, value_name = "NAME")]
     pub platform: Option<String>,
-    /// Where to write the bundle [default: FIRMWARE.assetota.zip]
+    /// Where to write the bundle [default: FIRMWARE.assetota.zip]; for W800, the PREFIX of PREFIX.img and PREFIX_ota.img [default: the app without its extension]
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Firmware image in the bundle [default: bin for bare-metal ELFs, elf otherwise]
@@ -323,13 +331,18 @@ pub struct BundleArgs {
     /// Package name recorded in the bundle [default: the firmware's file name]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// Package version recorded in the bundle
-    #[arg(
-        long = "package-version",
-        value_name = "VERSION",
-        default_value = "0.0.0"
-    )]
-    pub package_version: String,
+    /// Package version recorded in the bundle [default: 0.0.0]; for W800, the images' version string (at most 15 bytes) [default: the package's version]
+    #[arg(long = "package-version", value_name = "VERSION")]
+    pub package_version: Option<String>,
+    /// W800: the bootloader flags of the image header (log_level:3, skip_esc_check:1, skip_upgrade_check:1, skip_integrity_check:1), decimal or 0x hex
+    #[arg(long, value_name = "N", value_parser = parse_u32)]
+    pub bootloader_flags: Option<u32>,
+    /// W800: print what was written as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// W800: the Cargo.toml whose config defines `--platform`
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
     /// Also write each asset as the module a Particle device stores, to DIR/<name> (Particle applications only)
     #[arg(long, value_name = "DIR")]
     pub modules: Option<PathBuf>,
@@ -407,6 +420,12 @@ pub struct ImageArgs {
     pub json: bool,
     #[command(flatten)]
     pub packages: PackageArgs,
+}
+
+/// A 32-bit number in decimal or `0x` hexadecimal.
+fn parse_u32(text: &str) -> Result<u32, String> {
+    let n = parse_address(text)?;
+    u32::try_from(n).map_err(|_| format!("`{text}` does not fit in 32 bits"))
 }
 
 /// A number in decimal or `0x` hexadecimal.

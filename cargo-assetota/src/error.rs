@@ -62,6 +62,9 @@ pub enum Error {
     #[error(transparent)]
     Firmware(#[from] assetota_firmware::Error),
 
+    #[error(transparent)]
+    W800(#[from] assetota_firmware::w800::W800Error),
+
     #[error("the build of `{bin}` is stale: the assets in `{}` changed after it was built\n{}", dir.display(), list(.changes))]
     Stale {
         bin: String,
@@ -164,6 +167,14 @@ pub enum Error {
     #[error("{0}")]
     ImageUsage(String),
 
+    #[error("{0}")]
+    BundleUsage(String),
+
+    #[error(
+        "platform `{platform}` has no `app` and `app_ota` partitions with offsets, so no W800 images can be made for it"
+    )]
+    NotW800Platform { platform: String },
+
     #[error("cannot make the store image of `{}`: {cause}", path.display())]
     StoreImage {
         path: PathBuf,
@@ -220,9 +231,13 @@ impl Error {
                 cause: assetota_core::store_image::ImageError::NoSpace { .. },
                 ..
             } => exit::OVER_BUDGET,
-            Error::ImageUsage(_) => exit::USAGE,
+            Error::ImageUsage(_) | Error::BundleUsage(_) => exit::USAGE,
             Error::Stale { .. }
             | Error::Firmware(FirmwareError::CorruptManifest { .. })
+            | Error::W800(
+                assetota_firmware::w800::W800Error::BadCrc { .. }
+                | assetota_firmware::w800::W800Error::BadXz { .. },
+            )
             | Error::HostileBundle { .. }
             | Error::VerifyFailed { .. } => exit::VERIFY_FAILED,
             _ => exit::ERROR,
@@ -262,6 +277,7 @@ impl Error {
             Error::UnknownPlatform { .. } => "assetota::unknown_platform",
             Error::Zip { .. } => "assetota::zip",
             Error::Particle(_) => "assetota::particle",
+            Error::W800(_) => "assetota::w800",
             Error::Init(_) => "assetota::init",
             Error::Watch(_) => "assetota::watch",
             Error::ExportLayout { .. } => "assetota::export",
@@ -273,7 +289,8 @@ impl Error {
             Error::NoPartitionAddress { .. } | Error::NoFirmwareAddress { .. } => {
                 "assetota::image_address"
             }
-            Error::ImageUsage(_) => "assetota::usage",
+            Error::ImageUsage(_) | Error::BundleUsage(_) => "assetota::usage",
+            Error::NotW800Platform { .. } => "assetota::not_w800_platform",
             Error::StoreImage { .. } => "assetota::store_image",
         }
     }
@@ -315,6 +332,7 @@ impl Error {
             Error::NoFirmwareAddress { .. } => "leave out `--firmware` and program the firmware on its own, or bundle the firmware as an ELF or a flat image with a load address".into(),
             Error::StoreImage { cause: assetota_core::store_image::ImageError::NoSpace { .. }, .. } => "shrink or remove assets, or image for a platform with a larger partition (`--platform`)".into(),
             Error::StoreImage { cause: assetota_core::store_image::ImageError::Overlap { .. }, .. } => "the firmware and the store partition must not share flash; check `partition-offset` against the firmware's load address and size".into(),
+            Error::NotW800Platform { .. } => "give the platform a W800 `partition-table` (name, offset, size, flag) with `app` and `app_ota` rows, or name them with `app-partition` and `ota-partition`".into(),
             Error::Particle(e) => return e.help(),
             _ => return None,
         })

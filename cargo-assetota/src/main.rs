@@ -14,6 +14,7 @@ mod platform_choice;
 mod report;
 mod shell;
 mod size_report;
+mod w800;
 mod watch;
 
 use assetota_report as report_html;

@@ -532,7 +532,8 @@ fn custom_platform(
             ));
         }
     };
-    let firmware_partitions = firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
+    let (firmware_partitions, firmware_offsets) =
+        firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
 
     let block_size = get_size("block-size")?.unwrap_or(0);
     let per_block_overhead = get_size("per-block-overhead")?.unwrap_or(0);
@@ -587,23 +588,27 @@ fn custom_platform(
         flat_names: false,
         particle_id: None,
         firmware_partitions,
+        firmware_offsets,
         store: None,
         origin: Origin::Config(src.path.to_owned()),
     })
 }
 
+/// The (app, OTA) partition sizes and offsets of a platform.
+type FirmwarePartitions = (Option<(u64, u64)>, Option<(u64, u64)>);
 type KeyFn<'a> = dyn Fn(&str) -> String + 'a;
 type StrFn<'a> = dyn Fn(&str) -> Result<Option<String>, ConfigError> + 'a;
 
 /// The firmware limits of a partition table: the sizes of its app and OTA
-/// partitions (`app-partition`, `ota-partition`, default `app` and `app_ota`).
+/// partitions (`app-partition`, `ota-partition`, default `app` and `app_ota`),
+/// and their offsets when the table gives both.
 fn firmware_partitions(
     src: &Source,
     item: &Item,
     key: &KeyFn<'_>,
     get_str: &StrFn<'_>,
     partitions: Option<&PartitionTable>,
-) -> Result<Option<(u64, u64)>, ConfigError> {
+) -> Result<FirmwarePartitions, ConfigError> {
     Ok(
         match (
             partitions,
@@ -613,12 +618,12 @@ fn firmware_partitions(
             (Some(table), app, ota) => {
                 let app = app.unwrap_or_else(|| "app".to_owned());
                 let ota = ota.unwrap_or_else(|| "app_ota".to_owned());
-                match (table.size_of(&app), table.size_of(&ota)) {
-                    (Ok(a), Ok(o)) => Some((a, o)),
-                    _ => None,
+                match (table.get(&app), table.get(&ota)) {
+                    (Ok(a), Ok(o)) => (Some((a.size, o.size)), a.offset.zip(o.offset)),
+                    _ => (None, None),
                 }
             }
-            (None, None, None) => None,
+            (None, None, None) => (None, None),
             (None, _, _) => {
                 return Err(src.error(
                     item.span(),
@@ -719,7 +724,8 @@ fn store_platform(
         }
         (explicit, from_table) => explicit.or(from_table),
     };
-    let firmware_partitions = firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
+    let (firmware_partitions, firmware_offsets) =
+        firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
 
     let geometry_int = |k: &str| -> Result<u32, ConfigError> {
         let i = table.get(k).ok_or_else(|| {
@@ -796,5 +802,6 @@ fn store_platform(
     .map_err(geometry_error)?;
     p.max_name_len = max_name_len;
     p.firmware_partitions = firmware_partitions;
+    p.firmware_offsets = firmware_offsets;
     Ok(p)
 }

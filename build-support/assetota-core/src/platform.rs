@@ -97,6 +97,9 @@ pub struct Platform {
     pub particle_id: Option<u16>,
     /// Firmware limits derived from a partition table: (app partition, OTA partition) sizes.
     pub firmware_partitions: Option<(u64, u64)>,
+    /// Where those partitions start on the flash (app, OTA), when the table
+    /// gives both offsets: the addresses in a W800 image's headers.
+    pub firmware_offsets: Option<(u64, u64)>,
     /// The device store's geometry, for platforms of kind `assetota-store`;
     /// `None` for every other platform.
     pub store: Option<StoreGeometry>,
@@ -207,6 +210,7 @@ fn particle(row: &ParticleRow, name: &str) -> Platform {
         flat_names: true,
         particle_id: Some(row.id),
         firmware_partitions: None,
+        firmware_offsets: None,
         store: None,
         origin: Origin::BuiltIn,
     }
@@ -248,6 +252,7 @@ pub fn unconstrained(codec: Codec) -> Platform {
         flat_names: false,
         particle_id: None,
         firmware_partitions: None,
+        firmware_offsets: None,
         store: None,
         origin: Origin::Unconstrained,
     }
@@ -286,6 +291,7 @@ pub fn store_platform(
         flat_names: false,
         particle_id: None,
         firmware_partitions: None,
+        firmware_offsets: None,
         store: Some(geometry),
         origin,
     })

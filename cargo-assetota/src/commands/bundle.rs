@@ -76,7 +76,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     );
     let budget = job.budget;
     let platform = &budget.platform;
-    let firmware_check = FirmwareCheck::run(platform, &image);
+    let firmware_check = FirmwareCheck::run(platform, &image, &job.package.version)?;
     if let Some(check) = &firmware_check
         && !check.fits
     {
@@ -155,6 +155,15 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
         path: path.to_owned(),
         source,
     })?;
+    if let Some(result) = crate::w800::bundle(&args, &bytes, shell) {
+        return result;
+    }
+    if args.assets.as_os_str().is_empty() {
+        return Err(Error::BundleUsage(format!(
+            "`--assets DIR` is required to bundle `{}` (only W800 apps, with a W800 `--platform`, are bundled without assets)",
+            display_path(path)
+        )));
+    }
     if let Some(result) = crate::particle::cli::bundle(&args, &bytes, shell) {
         return result;
     }
@@ -253,7 +262,10 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     let written = write(Job {
         package: PackageJson {
             name: args.name.clone().unwrap_or_else(|| bin.clone()),
-            version: args.package_version.clone(),
+            version: args
+                .package_version
+                .clone()
+                .unwrap_or_else(|| "0.0.0".to_owned()),
         },
         bin: Some(bin),
         target: args.target.clone(),
@@ -304,6 +316,9 @@ pub fn check_budget(shell: &mut Shell, package: &str, budget: &Budget) -> Result
 pub fn show_firmware_check(shell: &mut Shell, check: Option<&FirmwareCheck>) {
     if let Some(check) = check {
         shell.status("Firmware", check.summary());
+        for warning in check.warnings() {
+            shell.warn(warning);
+        }
     }
 }
 

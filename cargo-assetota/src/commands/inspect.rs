@@ -58,6 +58,9 @@ pub fn manifest_assets(m: &Manifest<'_>) -> Vec<ManifestAssetJson> {
 }
 
 pub fn run(args: InspectArgs, shell: &mut Shell) -> Result<()> {
+    if let Some(result) = crate::w800::inspect(&args, shell) {
+        return result;
+    }
     if let Some(result) = crate::particle::cli::inspect(&args, shell) {
         return result;
     }

@@ -111,9 +111,10 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
                 &mut measured_paths,
             )?
             .remove(0)?;
-            let check = image
-                .as_ref()
-                .and_then(|img| FirmwareCheck::run(&platform, img));
+            let check = match &image {
+                Some(img) => FirmwareCheck::run(&platform, img, &package.version.to_string())?,
+                None => None,
+            };
             if image.is_some() && check.is_none() {
                 shell.warn(format_args!(
                     "platform `{}` has no app/OTA partitions (set `partition-table` in its definition); the firmware was not checked",
@@ -133,6 +134,9 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
                 if finding.verdict() == Verdict::Near {
                     shell.warn(finding.message(&platform.name));
                 }
+            }
+            for warning in check.iter().flat_map(FirmwareCheck::warnings) {
+                shell.warn(format_args!("platform `{}`: {warning}", platform.name));
             }
             let mut problems: Vec<String> = budget
                 .findings()

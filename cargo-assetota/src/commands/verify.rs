@@ -216,7 +216,9 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
                 shell.warn(f.message(&platform.name));
             }
         }
-        if let Some(check) = crate::report::FirmwareCheck::run(platform, &contents.firmware) {
+        if let Some(check) =
+            crate::report::FirmwareCheck::run(platform, &contents.firmware, &m.package.version)?
+        {
             budget_problems.extend(
                 check
                     .problems()

@@ -365,7 +365,7 @@ fn partition_table_platforms_check_the_built_image() {
     );
     let run = p.cli(&["build"]).success();
     assert!(
-        run.stderr.contains("of 262,144 B app partition"),
+        run.stderr.contains("of 261,120 B (app partition − 0x400"),
         "{}",
         run.stderr
     );
@@ -377,11 +377,11 @@ fn partition_table_platforms_check_the_built_image() {
     // An app partition smaller than the image.
     p.write(
         "partitions.csv",
-        "app, 0x10000, 0x400, 0\napp_ota, 0x50000, 0x20000, 0\nassets, 0x70000, 0x20000, 0\n",
+        "app, 0x10000, 0x1000, 0\napp_ota, 0x50000, 0x20000, 0\nassets, 0x70000, 0x20000, 0\n",
     );
     p.cli(&["build"])
         .failure(3)
-        .stderr_has("over the app partition of 1,024 B");
+        .stderr_has("it may take of the 4,096 B app partition");
 }
 
 #[test]

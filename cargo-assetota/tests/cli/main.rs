@@ -13,3 +13,4 @@ mod inspect;
 mod size;
 mod usage;
 mod verify;
+mod w800;

@@ -152,8 +152,9 @@ fn partition_table_platforms_check_the_firmware() {
     let meta = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"w800\"\n\n\
                 [package.metadata.assetota.platforms.w800]\npartition-table = \"partitions.csv\"\npartition = \"assets\"\nblock-size = 4096\n";
     let p = Project::host("cli_size_w800", meta).with_assets();
-    p.write("partitions.csv", "# name, offset, size, flag\napp, 0x10000, 0x1000, 0\napp_ota, 0x11000, 0x400, 0\nassets, 0x20000, 0x20000, 0\n");
-    // A 6 KiB image of noise: over both the 4 KiB app and the 1 KiB OTA partition.
+    p.write("partitions.csv", "# name, offset, size, flag\napp, 0x10000, 0x1000, 0\napp_ota, 0x11000, 0x1000, 0\nassets, 0x20000, 0x20000, 0\n");
+    // A 6 KiB image of noise: over both the 3 KiB the app may take of its
+    // 4 KiB partition and the 4 KiB OTA partition.
     let mut x: u32 = 7;
     let image: Vec<u8> = (0..6144)
         .map(|_| {
@@ -166,12 +167,13 @@ fn partition_table_platforms_check_the_firmware() {
     p.write("fw.bin", &image);
     let run = p.cli(&["size", "--firmware", "fw.bin"]).failure(3);
     assert!(
-        run.stderr.contains("over the app partition of 4,096 B"),
+        run.stderr
+            .contains("over the 3,072 B it may take of the 4,096 B app partition"),
         "{}",
         run.stderr
     );
     assert!(
-        run.stderr.contains("xz-compressed update"),
+        run.stderr.contains("the OTA image (_ota.img) is"),
         "{}",
         run.stderr
     );
@@ -182,7 +184,8 @@ fn partition_table_platforms_check_the_firmware() {
         .success()
         .json();
     assert_eq!(json["firmware"]["app_partition"], 4096);
-    assert_eq!(json["firmware"]["ota_partition"], 1024);
+    assert_eq!(json["firmware"]["ota_partition"], 4096);
+    assert_eq!(json["firmware"]["app_limit"], 3072);
     assert_eq!(json["firmware"]["fits"], true);
 }
 

@@ -1,7 +1,7 @@
 //! Firmware files as cargo-assetota reads them: where the assetota manifest is
 //! inside an ELF (its `.assetota` section, else the `__ASSETOTA_MANIFEST`
 //! symbol) or a flat image (by magic and CRC), and the flat binary image of a
-//! bare-metal ELF.
+//! bare-metal ELF; WinnerMicro W800 images ([`w800`]).
 //!
 //! Every function takes the bytes and the path they came from (for messages);
 //! none reads files, prints or exits.
@@ -11,6 +11,7 @@
 mod elf;
 mod error;
 mod locate;
+pub mod w800;
 
 pub use elf::{ELF_MAGIC, ElfFile, FlatImage, MAX_FLAT_IMAGE};
 pub use error::{Error, Result};

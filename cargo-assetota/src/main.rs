@@ -17,7 +17,6 @@ mod size_report;
 mod w800;
 mod watch;
 
-use assetota_report as report_html;
 use std::fmt;
 use std::process::ExitCode;
 

@@ -8,7 +8,7 @@ use assetota_core::{Budget, Verdict};
 
 use crate::error::Result;
 use crate::report::{self, FirmwareCheck};
-use crate::report_html::{self, Cell, Class, Column, Section, Table, Tile};
+use assetota_report::{self as report_html, Cell, Class, Column, Section, Table, Tile};
 
 /// The date a report shows: SOURCE_DATE_EPOCH where set (so the page is
 /// reproducible), else now.

@@ -11,9 +11,9 @@ use crate::cli::{DiffArgs, OutputFormat};
 use crate::error::Result;
 use crate::input::{self, Kind};
 use crate::report::Table;
-use crate::report_html::{self, Cell, Class, Column, Report, Section, Tile};
 use crate::shell::Shell;
 use assetota_bundle::hex;
+use assetota_report::{self as report_html, Cell, Class, Column, Report, Section, Tile};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffAsset {

@@ -12,9 +12,9 @@ use crate::cargo;
 use crate::cli::{OutputFormat, SizeArgs};
 use crate::error::{Error, Result};
 use crate::report::{self, FirmwareCheck};
-use crate::report_html::{self, Cell, Class, Column, Report, Section, Table};
 use crate::shell::{BarProgress, Shell};
 use crate::size_report::{limit_text, report_date, size_section, write_report};
+use assetota_report::{self as report_html, Cell, Class, Column, Report, Section, Table};
 
 use crate::platform_choice::platform_override;
 

@@ -657,7 +657,7 @@ impl Session<'_> {
                     .map(|b| crate::size_report::size_section(&p.name, b, None))
             })
             .collect();
-        let page = crate::report_html::Report {
+        let page = assetota_report::Report {
             title: match sections.as_slice() {
                 [one] => format!("Asset budget: {} (watch)", one.heading),
                 _ => "Asset budgets (watch)".to_owned(),
@@ -666,7 +666,7 @@ impl Session<'_> {
             refresh_seconds: Some(2),
             sections,
         };
-        let html = crate::report_html::page::render(&page);
+        let html = assetota_report::page::render(&page);
         if let Err(e) = crate::size_report::write_report(&path, &html) {
             self.shell.warn(format_args!("{e}"));
         }

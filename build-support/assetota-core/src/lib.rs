@@ -15,6 +15,7 @@ pub mod platform;
 pub mod scan;
 #[cfg(feature = "store-image")]
 pub mod store_image;
+pub mod zlib_deflate;
 
 pub use budget::{AssetCost, Budget, Finding, Verdict};
 pub use codec::Codec;

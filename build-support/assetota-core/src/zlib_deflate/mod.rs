@@ -1,0 +1,124 @@
+//! A raw DEFLATE encoder (RFC 1951) in pure Rust whose output is the same,
+//! byte for byte, as zlib's `deflate()` given the whole input at once with
+//! `Z_FINISH`: Node's `zlib.deflateRawSync` (Chromium's zlib, the four-byte
+//! hash [`Hash::Anzac4`]) or canonical zlib (the three-byte rolling hash,
+//! [`Hash::Rolling3`]), for levels 1 to 9, window bits 9 to 15 and memLevel
+//! 1 to 9. Level 0 writes stored blocks as zlib does in one call.
+//!
+//! It re-implements zlib's algorithm, not its code: the same window and
+//! hash chains, the same match search (chain limits, good and nice lengths),
+//! greedy (levels 1 to 3) or lazy (4 to 9) parsing, blocks ended when the
+//! symbol buffer is full, trees built with the same heap order, and the
+//! same choice of stored, static or dynamic block. Any difference in any of
+//! these changes the bytes, so the tests compare with Node itself.
+
+mod bits;
+mod lz;
+mod tables;
+mod trees;
+mod window;
+
+/// The hash that chains strings in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    /// Chromium zlib's (Node's) hash of the next four bytes:
+    /// `((u32le * 66521 + 66521) >> 16) & mask`, at least 15 bits.
+    Anzac4,
+    /// Canonical zlib's rolling hash of the next three bytes.
+    Rolling3,
+}
+
+/// What determines the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// 0 to 9.
+    pub level: u32,
+    /// 9 to 15 (8 is taken as 9, as zlib does for raw deflate).
+    pub window_bits: u8,
+    /// 1 to 9 (zlib's default is 8).
+    pub mem_level: u8,
+    pub hash: Hash,
+}
+
+impl Params {
+    /// Node's `zlib.deflateRawSync(data, { level, windowBits })`.
+    pub const fn node(level: u32, window_bits: u8) -> Params {
+        Params {
+            level,
+            window_bits,
+            mem_level: 8,
+            hash: Hash::Anzac4,
+        }
+    }
+
+    /// Canonical zlib's `deflateInit2(level, Z_DEFLATED, -window_bits, 8)`.
+    pub const fn canonical(level: u32, window_bits: u8) -> Params {
+        Params {
+            hash: Hash::Rolling3,
+            ..Params::node(level, window_bits)
+        }
+    }
+}
+
+/// The raw DEFLATE stream of `data`.
+///
+/// # Panics
+/// When a parameter is out of range.
+pub fn deflate_raw(data: &[u8], params: Params) -> Vec<u8> {
+    assert!(params.level <= 9, "deflate level {}", params.level);
+    assert!(
+        (8..=15).contains(&params.window_bits),
+        "window bits {}",
+        params.window_bits
+    );
+    assert!(
+        (1..=9).contains(&params.mem_level),
+        "memLevel {}",
+        params.mem_level
+    );
+    let window_bits = params.window_bits.max(9);
+    let lit_bufsize = 1usize << (params.mem_level + 6);
+    let mut hash_bits = u32::from(params.mem_level) + 7;
+    if params.hash == Hash::Anzac4 {
+        hash_bits = hash_bits.max(15);
+    }
+    if params.level == 0 {
+        return stored(data, window_bits, lit_bufsize);
+    }
+    let (good, lazy, nice, chain, slow) = lz::CONFIG[params.level as usize];
+    let mut w = window::Window::new(data, window_bits, hash_bits, params.hash);
+    w.good_match = good;
+    w.nice_match = nice;
+    w.max_chain = chain;
+    let mut b = trees::Blocks::new(lit_bufsize, data.len() / 2 + 64);
+    if slow {
+        lz::deflate_slow(&mut w, &mut b, lazy);
+    } else {
+        lz::deflate_fast(&mut w, &mut b, lazy);
+    }
+    b.out.finish()
+}
+
+/// Level 0: stored blocks of at most 65,535 bytes, as zlib's
+/// `deflate_stored` writes them when the whole input and enough output
+/// room are given in one call; the last block is marked final (an empty
+/// input gives one empty final stored block).
+fn stored(data: &[u8], _window_bits: u8, _lit_bufsize: usize) -> Vec<u8> {
+    let mut out = bits::BitWriter::new(data.len() + data.len() / 65535 * 5 + 5);
+    let mut chunks = data.chunks(65535).peekable();
+    if chunks.peek().is_none() {
+        out.put(1, 3);
+        out.align();
+        out.put(0, 16);
+        out.put(0xffff, 16);
+    }
+    while let Some(chunk) = chunks.next() {
+        out.put(u32::from(chunks.peek().is_none()), 3);
+        out.align();
+        let len = chunk.len() as u16;
+        out.put(u32::from(len), 16);
+        out.put(u32::from(!len), 16);
+        out.put_bytes(chunk);
+    }
+    out.finish()
+}

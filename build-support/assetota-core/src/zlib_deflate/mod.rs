@@ -3,7 +3,8 @@
 //! `Z_FINISH`: Node's `zlib.deflateRawSync` (Chromium's zlib, the four-byte
 //! hash [`Hash::Anzac4`]) or canonical zlib (the three-byte rolling hash,
 //! [`Hash::Rolling3`]), for levels 1 to 9, window bits 9 to 15 and memLevel
-//! 1 to 9. Level 0 writes stored blocks as zlib does in one call.
+//! 1 to 9; level 0 writes stored blocks cut where zlib cuts them when
+//! called as Node calls it (16 KiB of output room per call).
 //!
 //! It re-implements zlib's algorithm, not its code: the same window and
 //! hash chains, the same match search (chain limits, good and nice lengths),
@@ -14,6 +15,7 @@
 
 mod bits;
 mod lz;
+mod stored;
 mod tables;
 mod trees;
 mod window;
@@ -27,6 +29,10 @@ pub enum Hash {
     /// Canonical zlib's rolling hash of the next three bytes.
     Rolling3,
 }
+
+/// The output buffer size Node gives each `deflate()` call
+/// (`zlib.Z_DEFAULT_CHUNK`); only where level 0 cuts its blocks depends on it.
+const NODE_CHUNK: usize = 16 * 1024;
 
 /// What determines the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +89,7 @@ pub fn deflate_raw(data: &[u8], params: Params) -> Vec<u8> {
         hash_bits = hash_bits.max(15);
     }
     if params.level == 0 {
-        return stored(data, window_bits, lit_bufsize);
+        return stored::deflate_stored(data, window_bits, lit_bufsize, NODE_CHUNK);
     }
     let (good, lazy, nice, chain, slow) = lz::CONFIG[params.level as usize];
     let mut w = window::Window::new(data, window_bits, hash_bits, params.hash);
@@ -99,26 +105,3 @@ pub fn deflate_raw(data: &[u8], params: Params) -> Vec<u8> {
     b.out.finish()
 }
 
-/// Level 0: stored blocks of at most 65,535 bytes, as zlib's
-/// `deflate_stored` writes them when the whole input and enough output
-/// room are given in one call; the last block is marked final (an empty
-/// input gives one empty final stored block).
-fn stored(data: &[u8], _window_bits: u8, _lit_bufsize: usize) -> Vec<u8> {
-    let mut out = bits::BitWriter::new(data.len() + data.len() / 65535 * 5 + 5);
-    let mut chunks = data.chunks(65535).peekable();
-    if chunks.peek().is_none() {
-        out.put(1, 3);
-        out.align();
-        out.put(0, 16);
-        out.put(0xffff, 16);
-    }
-    while let Some(chunk) = chunks.next() {
-        out.put(u32::from(chunks.peek().is_none()), 3);
-        out.align();
-        let len = chunk.len() as u16;
-        out.put(u32::from(len), 16);
-        out.put(u32::from(!len), 16);
-        out.put_bytes(chunk);
-    }
-    out.finish()
-}

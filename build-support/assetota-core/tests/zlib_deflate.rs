@@ -7,7 +7,7 @@
 //! Node is required: without `node` on PATH these tests fail with the reason,
 //! unless `ASSETOTA_SKIP_NODE=1` asks to skip the Node comparisons.
 
-use assetota_core::zlib_deflate::{Params, deflate_raw};
+use assetota_core::zlib_deflate::{Deflater, Params, deflate_raw};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as PtConfig, TestRunner};
@@ -31,16 +31,20 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
 /// Word-like text from a small vocabulary.
 fn text(len: usize, seed: u64) -> Vec<u8> {
     const WORDS: [&str; 24] = [
-        "the", "asset", "firmware", "flash", "block", "module", "device", "over", "air",
-        "update", "of", "and", "a", "to", "in", "size", "limit", "deflate", "window", "hash",
-        "Particle", "zlib", "node", "match",
+        "the", "asset", "firmware", "flash", "block", "module", "device", "over", "air", "update",
+        "of", "and", "a", "to", "in", "size", "limit", "deflate", "window", "hash", "Particle",
+        "zlib", "node", "match",
     ];
     let r = noise(len, seed);
     let mut out = Vec::with_capacity(len + 16);
     let mut i = 0;
     while out.len() < len {
         out.extend_from_slice(WORDS[r[i % r.len()] as usize % WORDS.len()].as_bytes());
-        out.push(if r[(i + 7) % r.len()] % 11 == 0 { b'\n' } else { b' ' });
+        out.push(if r[(i + 7) % r.len()].is_multiple_of(11) {
+            b'\n'
+        } else {
+            b' '
+        });
         i += 1;
     }
     out.truncate(len);
@@ -71,7 +75,11 @@ fn png_like(w: usize, h: usize, seed: u64) -> Vec<u8> {
     for y in 0..h {
         out.push((y % 5) as u8);
         for x in 0..w {
-            let v = if (x / 16 + y / 16) % 2 == 0 { 0x20 } else { 0xe0 };
+            let v = if (x / 16 + y / 16) % 2 == 0 {
+                0x20
+            } else {
+                0xe0
+            };
             out.extend_from_slice(&[v, v ^ (r[y * w + x] & 1), (x % 256) as u8, 0xff]);
         }
     }
@@ -151,7 +159,10 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     }
     let exe = std::env::current_exe().unwrap();
     let elf = read(&exe);
-    c.push(("ELF head 4 MiB".into(), elf[..elf.len().min(4 << 20)].to_vec()));
+    c.push((
+        "ELF head 4 MiB".into(),
+        elf[..elf.len().min(4 << 20)].to_vec(),
+    ));
     c
 }
 
@@ -220,7 +231,8 @@ fn flate2_inflate(stream: &[u8]) -> Vec<u8> {
 
 /// Canonical C zlib (libz-sys, through flate2), the whole input in one call.
 fn c_zlib(data: &[u8], level: u32, wbits: u8) -> Vec<u8> {
-    let mut c = flate2::Compress::new_with_window_bits(flate2::Compression::new(level), false, wbits);
+    let mut c =
+        flate2::Compress::new_with_window_bits(flate2::Compression::new(level), false, wbits);
     let mut out = Vec::with_capacity(data.len() + data.len() / 100 + 1024);
     let st = c
         .compress_vec(data, &mut out, flate2::FlushCompress::Finish)
@@ -230,7 +242,10 @@ fn c_zlib(data: &[u8], level: u32, wbits: u8) -> Vec<u8> {
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()))
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
 }
 
 /// Compares every (input, level, window bits) with Node; returns the failures.
@@ -288,7 +303,7 @@ fn every_level_and_window_equals_node() {
         }
     }
     for wbits in 9..=14u8 {
-        for level in [1, 4, 6, 9] {
+        for level in [0, 1, 4, 6, 9] {
             for (l, d) in small.iter().filter(|(_, d)| d.len() <= 200_000) {
                 cases.push((l.clone(), d.as_slice(), level, wbits));
             }
@@ -342,8 +357,37 @@ fn two_other_decoders_give_the_input_back() {
     for (label, data) in corpus() {
         for level in [0, 1, 6, 9] {
             let s = deflate_raw(&data, Params::node(level, 15));
-            assert!(miniz_inflate(&s) == data, "{label} level {level}: miniz_oxide");
-            assert!(flate2_inflate(&s) == data, "{label} level {level}: zlib inflate");
+            assert!(
+                miniz_inflate(&s) == data,
+                "{label} level {level}: miniz_oxide"
+            );
+            assert!(
+                flate2_inflate(&s) == data,
+                "{label} level {level}: zlib inflate"
+            );
+        }
+    }
+}
+
+#[test]
+fn streaming_in_pieces_gives_the_same_bytes() {
+    let corpus = corpus();
+    for (label, data) in corpus.iter().filter(|(_, d)| d.len() <= 1 << 20) {
+        for level in [0, 1, 6, 9] {
+            let whole = deflate_raw(data, Params::node(level, 15));
+            for piece in [1usize, 7, 4096, 65_537, 300_000] {
+                if piece < 4096 && data.len() > 70_000 {
+                    continue;
+                }
+                let mut d = Deflater::new(Params::node(level, 15));
+                let mut out = Vec::new();
+                for p in data.chunks(piece) {
+                    d.write(p);
+                    d.drain_into(&mut out).unwrap();
+                }
+                out.extend_from_slice(&d.finish());
+                assert!(out == whole, "{label}, level {level}, pieces of {piece}");
+            }
         }
     }
 }
@@ -391,7 +435,11 @@ fn proptest_against_node_in_batches() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(4);
     let mut runner = TestRunner::new(PtConfig::default());
-    let strategy = (input(), prop::sample::select(vec![1u32, 3, 4, 6, 9]), 9u8..=15);
+    let strategy = (
+        input(),
+        prop::sample::select(vec![1u32, 3, 4, 6, 9]),
+        9u8..=15,
+    );
     for batch in 0..batches {
         let cases: Vec<(Vec<u8>, u32, u8)> = (0..64)
             .map(|_| strategy.new_tree(&mut runner).unwrap().current())

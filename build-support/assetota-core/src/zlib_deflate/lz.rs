@@ -37,105 +37,167 @@ fn flush(w: &mut Window, b: &mut Blocks, last: bool) {
     w.block_start = w.strstart as isize;
 }
 
-/// Greedy matching; a match of at most `max_insert` has all its strings
-/// inserted into the hash chains, a longer one only its first.
-pub(crate) fn deflate_fast(w: &mut Window, b: &mut Blocks, max_insert: usize) {
-    let mut match_length = MIN_MATCH - 1;
-    loop {
-        if w.lookahead < MIN_LOOKAHEAD {
-            w.fill();
-            if w.lookahead == 0 {
-                break;
-            }
-        }
-        let mut hash_head = NIL;
-        if w.lookahead >= MIN_MATCH {
-            hash_head = w.insert(w.strstart);
-        }
-        if hash_head != NIL && w.strstart - hash_head <= w.max_dist() {
-            match_length = w.longest_match(hash_head);
-        }
-        let full;
-        if match_length >= MIN_MATCH {
-            full = b.matched(w.strstart - w.match_start, match_length);
-            w.lookahead -= match_length;
-            if match_length <= max_insert && w.lookahead >= MIN_MATCH {
-                for _ in 1..match_length {
-                    w.strstart += 1;
-                    w.insert(w.strstart);
-                }
-                w.strstart += 1;
-            } else {
-                w.strstart += match_length;
-            }
-            match_length = 0;
-        } else {
-            full = b.literal(w.buf[w.strstart]);
-            w.lookahead -= 1;
-            w.strstart += 1;
-        }
-        if full {
-            flush(w, b, false);
-        }
-    }
-    flush(w, b, true);
+/// A running compression: the window, the block being built, and where the
+/// parse stands, so it can stop when the input queued runs short and go on
+/// when more comes, with the same result as with the whole input at once.
+pub(crate) struct Lz {
+    pub(crate) w: Window,
+    pub(crate) b: Blocks,
+    /// For lazy parsing, no lazy search after a match this long; for greedy
+    /// parsing, the longest match whose strings all go into the hash chains.
+    max_lazy: usize,
+    slow: bool,
+    match_length: usize,
+    match_available: bool,
+    done: bool,
 }
 
-/// Lazy matching: a match is only taken when the next position does not
-/// start a longer one.
-pub(crate) fn deflate_slow(w: &mut Window, b: &mut Blocks, max_lazy: usize) {
-    let mut match_length = MIN_MATCH - 1;
-    let mut match_available = false;
-    loop {
-        if w.lookahead < MIN_LOOKAHEAD {
-            w.fill();
-            if w.lookahead == 0 {
-                break;
-            }
+impl Lz {
+    pub(crate) fn new(w: Window, b: Blocks, max_lazy: usize, slow: bool) -> Self {
+        Lz {
+            w,
+            b,
+            max_lazy,
+            slow,
+            match_length: MIN_MATCH - 1,
+            match_available: false,
+            done: false,
         }
-        let mut hash_head = NIL;
-        if w.lookahead >= MIN_MATCH {
-            hash_head = w.insert(w.strstart);
+    }
+
+    /// Compresses what is queued; to the end of the stream once the input
+    /// has ended.
+    pub(crate) fn run(&mut self) {
+        if self.done {
+            return;
         }
-        w.prev_length = match_length;
-        let prev_match = w.match_start;
-        match_length = MIN_MATCH - 1;
-        if hash_head != NIL && w.prev_length < max_lazy && w.strstart - hash_head <= w.max_dist() {
-            match_length = w.longest_match(hash_head);
-            if match_length == MIN_MATCH && w.strstart.wrapping_sub(w.match_start) > TOO_FAR {
-                match_length = MIN_MATCH - 1;
-            }
+        let finished = if self.slow {
+            self.deflate_slow()
+        } else {
+            self.deflate_fast()
+        };
+        if finished {
+            self.done = true;
         }
-        if w.prev_length >= MIN_MATCH && match_length <= w.prev_length {
-            let max_insert = w.strstart + w.lookahead - MIN_MATCH;
-            let full = b.matched(w.strstart - 1 - prev_match, w.prev_length);
-            w.lookahead -= w.prev_length - 1;
-            for _ in 0..w.prev_length - 2 {
-                w.strstart += 1;
-                if w.strstart <= max_insert {
-                    w.insert(w.strstart);
+    }
+
+    /// Greedy matching. Returns true at the end of the stream.
+    fn deflate_fast(&mut self) -> bool {
+        let (w, b) = (&mut self.w, &mut self.b);
+        let max_insert = self.max_lazy;
+        let mut match_length = self.match_length;
+        loop {
+            if w.lookahead < MIN_LOOKAHEAD {
+                if w.needs_input() {
+                    self.match_length = match_length;
+                    return false;
+                }
+                w.fill();
+                if w.lookahead == 0 {
+                    break;
                 }
             }
-            match_available = false;
-            match_length = MIN_MATCH - 1;
-            w.strstart += 1;
+            let mut hash_head = NIL;
+            if w.lookahead >= MIN_MATCH {
+                hash_head = w.insert(w.strstart);
+            }
+            if hash_head != NIL && w.strstart - hash_head <= w.max_dist() {
+                match_length = w.longest_match(hash_head);
+            }
+            let full;
+            if match_length >= MIN_MATCH {
+                full = b.matched(w.strstart - w.match_start, match_length);
+                w.lookahead -= match_length;
+                if match_length <= max_insert && w.lookahead >= MIN_MATCH {
+                    for _ in 1..match_length {
+                        w.strstart += 1;
+                        w.insert(w.strstart);
+                    }
+                    w.strstart += 1;
+                } else {
+                    w.strstart += match_length;
+                }
+                match_length = 0;
+            } else {
+                full = b.literal(w.buf[w.strstart]);
+                w.lookahead -= 1;
+                w.strstart += 1;
+            }
             if full {
                 flush(w, b, false);
             }
-        } else if match_available {
-            if b.literal(w.buf[w.strstart - 1]) {
-                flush(w, b, false);
-            }
-            w.strstart += 1;
-            w.lookahead -= 1;
-        } else {
-            match_available = true;
-            w.strstart += 1;
-            w.lookahead -= 1;
         }
+        flush(w, b, true);
+        true
     }
-    if match_available {
-        b.literal(w.buf[w.strstart - 1]);
+
+    /// Lazy matching: a match is only taken when the next position does
+    /// not start a longer one. Returns true at the end of the stream.
+    fn deflate_slow(&mut self) -> bool {
+        let (w, b) = (&mut self.w, &mut self.b);
+        let max_lazy = self.max_lazy;
+        let mut match_length = self.match_length;
+        let mut match_available = self.match_available;
+        loop {
+            if w.lookahead < MIN_LOOKAHEAD {
+                if w.needs_input() {
+                    self.match_length = match_length;
+                    self.match_available = match_available;
+                    return false;
+                }
+                w.fill();
+                if w.lookahead == 0 {
+                    break;
+                }
+            }
+            let mut hash_head = NIL;
+            if w.lookahead >= MIN_MATCH {
+                hash_head = w.insert(w.strstart);
+            }
+            w.prev_length = match_length;
+            let prev_match = w.match_start;
+            match_length = MIN_MATCH - 1;
+            if hash_head != NIL
+                && w.prev_length < max_lazy
+                && w.strstart - hash_head <= w.max_dist()
+            {
+                match_length = w.longest_match(hash_head);
+                if match_length == MIN_MATCH && w.strstart.wrapping_sub(w.match_start) > TOO_FAR {
+                    match_length = MIN_MATCH - 1;
+                }
+            }
+            if w.prev_length >= MIN_MATCH && match_length <= w.prev_length {
+                let max_insert = w.strstart + w.lookahead - MIN_MATCH;
+                let full = b.matched(w.strstart - 1 - prev_match, w.prev_length);
+                w.lookahead -= w.prev_length - 1;
+                for _ in 0..w.prev_length - 2 {
+                    w.strstart += 1;
+                    if w.strstart <= max_insert {
+                        w.insert(w.strstart);
+                    }
+                }
+                match_available = false;
+                match_length = MIN_MATCH - 1;
+                w.strstart += 1;
+                if full {
+                    flush(w, b, false);
+                }
+            } else if match_available {
+                if b.literal(w.buf[w.strstart - 1]) {
+                    flush(w, b, false);
+                }
+                w.strstart += 1;
+                w.lookahead -= 1;
+            } else {
+                match_available = true;
+                w.strstart += 1;
+                w.lookahead -= 1;
+            }
+        }
+        if match_available {
+            b.literal(w.buf[w.strstart - 1]);
+        }
+        flush(w, b, true);
+        true
     }
-    flush(w, b, true);
 }

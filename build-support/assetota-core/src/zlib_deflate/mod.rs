@@ -71,37 +71,103 @@ impl Params {
 /// # Panics
 /// When a parameter is out of range.
 pub fn deflate_raw(data: &[u8], params: Params) -> Vec<u8> {
-    assert!(params.level <= 9, "deflate level {}", params.level);
-    assert!(
-        (8..=15).contains(&params.window_bits),
-        "window bits {}",
-        params.window_bits
-    );
-    assert!(
-        (1..=9).contains(&params.mem_level),
-        "memLevel {}",
-        params.mem_level
-    );
-    let window_bits = params.window_bits.max(9);
-    let lit_bufsize = 1usize << (params.mem_level + 6);
-    let mut hash_bits = u32::from(params.mem_level) + 7;
-    if params.hash == Hash::Anzac4 {
-        hash_bits = hash_bits.max(15);
-    }
-    if params.level == 0 {
-        return stored::deflate_stored(data, window_bits, lit_bufsize, NODE_CHUNK);
-    }
-    let (good, lazy, nice, chain, slow) = lz::CONFIG[params.level as usize];
-    let mut w = window::Window::new(data, window_bits, hash_bits, params.hash);
-    w.good_match = good;
-    w.nice_match = nice;
-    w.max_chain = chain;
-    let mut b = trees::Blocks::new(lit_bufsize, data.len() / 2 + 64);
-    if slow {
-        lz::deflate_slow(&mut w, &mut b, lazy);
-    } else {
-        lz::deflate_fast(&mut w, &mut b, lazy);
-    }
-    b.out.finish()
+    let mut d = Deflater::new(params);
+    d.write(data);
+    d.finish()
 }
 
+/// A streaming encoder: input may come in pieces of any size, and the
+/// output is the same as [`deflate_raw`] of the whole input. It holds the
+/// window and at most the last piece written plus two window sizes of input
+/// (all of it at level 0, whose block cuts depend on the whole input).
+pub struct Deflater {
+    inner: Inner,
+}
+
+enum Inner {
+    Lz(Box<lz::Lz>),
+    Stored {
+        data: Vec<u8>,
+        window_bits: u8,
+        lit_bufsize: usize,
+    },
+}
+
+impl Deflater {
+    /// # Panics
+    /// When a parameter is out of range.
+    pub fn new(params: Params) -> Deflater {
+        assert!(params.level <= 9, "deflate level {}", params.level);
+        assert!(
+            (8..=15).contains(&params.window_bits),
+            "window bits {}",
+            params.window_bits
+        );
+        assert!(
+            (1..=9).contains(&params.mem_level),
+            "memLevel {}",
+            params.mem_level
+        );
+        let window_bits = params.window_bits.max(9);
+        let lit_bufsize = 1usize << (params.mem_level + 6);
+        let mut hash_bits = u32::from(params.mem_level) + 7;
+        if params.hash == Hash::Anzac4 {
+            // Chromium's zlib never hashes into fewer than 15 bits.
+            hash_bits = hash_bits.max(15);
+        }
+        if params.level == 0 {
+            return Deflater {
+                inner: Inner::Stored {
+                    data: Vec::new(),
+                    window_bits,
+                    lit_bufsize,
+                },
+            };
+        }
+        let (good, lazy, nice, chain, slow) = lz::CONFIG[params.level as usize];
+        let mut w = window::Window::new(window_bits, hash_bits, params.hash);
+        w.good_match = good;
+        w.nice_match = nice;
+        w.max_chain = chain;
+        let b = trees::Blocks::new(lit_bufsize, 64 * 1024);
+        Deflater {
+            inner: Inner::Lz(Box::new(lz::Lz::new(w, b, lazy, slow))),
+        }
+    }
+
+    /// Compresses `data` as far as it can without the input that follows.
+    pub fn write(&mut self, data: &[u8]) {
+        match &mut self.inner {
+            Inner::Lz(lz) => {
+                lz.w.push(data);
+                lz.run();
+            }
+            Inner::Stored { data: all, .. } => all.extend_from_slice(data),
+        }
+    }
+
+    /// Moves the output completed so far to `sink`.
+    pub fn drain_into<W: std::io::Write>(&mut self, sink: &mut W) -> std::io::Result<()> {
+        if let Inner::Lz(lz) = &mut self.inner {
+            sink.write_all(&lz.b.out.out)?;
+            lz.b.out.out.clear();
+        }
+        Ok(())
+    }
+
+    /// Ends the stream; returns the output not yet drained.
+    pub fn finish(self) -> Vec<u8> {
+        match self.inner {
+            Inner::Lz(mut lz) => {
+                lz.w.input_end = true;
+                lz.run();
+                lz.b.out.finish()
+            }
+            Inner::Stored {
+                data,
+                window_bits,
+                lit_bufsize,
+            } => stored::deflate_stored(&data, window_bits, lit_bufsize, NODE_CHUNK),
+        }
+    }
+}

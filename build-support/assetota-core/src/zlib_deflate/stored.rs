@@ -95,8 +95,7 @@ impl Stored<'_> {
             } else {
                 if 2 * w_size - self.strstart <= used {
                     self.strstart -= w_size;
-                    self.window
-                        .copy_within(w_size..w_size + self.strstart, 0);
+                    self.window.copy_within(w_size..w_size + self.strstart, 0);
                 }
                 self.window[self.strstart..self.strstart + used]
                     .copy_from_slice(&self.input[self.next_in - used..self.next_in]);
@@ -112,8 +111,7 @@ impl Stored<'_> {
         if self.avail_in() > have && self.block_start >= w_size {
             self.block_start -= w_size;
             self.strstart -= w_size;
-            self.window
-                .copy_within(w_size..w_size + self.strstart, 0);
+            self.window.copy_within(w_size..w_size + self.strstart, 0);
             have += w_size;
         }
         let have = have.min(self.avail_in());

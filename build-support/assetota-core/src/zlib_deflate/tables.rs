@@ -74,7 +74,10 @@ mod tests {
         for d in 0..32768 {
             let c = dist_code(d);
             assert!(c < 30);
-            assert!(d >= dist_base(c) && d - dist_base(c) < 1 << dist_extra(c), "d {d}");
+            assert!(
+                d >= dist_base(c) && d - dist_base(c) < 1 << dist_extra(c),
+                "d {d}"
+            );
         }
         assert_eq!(dist_code(32767), 29);
     }

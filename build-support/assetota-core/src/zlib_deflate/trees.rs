@@ -4,9 +4,7 @@
 //! a static and a dynamic block by their exact bit costs.
 
 use super::bits::{BitWriter, reverse};
-use super::tables::{
-    dist_base, dist_code, dist_extra, length_base, length_code, length_extra,
-};
+use super::tables::{dist_base, dist_code, dist_extra, length_base, length_code, length_extra};
 
 const LITERALS: usize = 256;
 const END_BLOCK: usize = 256;

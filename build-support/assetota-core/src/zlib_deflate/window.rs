@@ -18,9 +18,12 @@ const PADDING: usize = 8;
 /// Position 0 of the window is never a match candidate: it marks "none".
 pub(crate) const NIL: usize = 0;
 
-pub(crate) struct Window<'a> {
-    input: &'a [u8],
+pub(crate) struct Window {
+    /// Input not yet read into the window starts at `next_in`.
+    input: Vec<u8>,
     next_in: usize,
+    /// No more input will come.
+    pub(crate) input_end: bool,
     pub(crate) buf: Vec<u8>,
     w_size: usize,
     w_mask: usize,
@@ -40,12 +43,13 @@ pub(crate) struct Window<'a> {
     pub(crate) nice_match: usize,
 }
 
-impl<'a> Window<'a> {
-    pub(crate) fn new(input: &'a [u8], window_bits: u8, hash_bits: u32, hash: Hash) -> Self {
+impl Window {
+    pub(crate) fn new(window_bits: u8, hash_bits: u32, hash: Hash) -> Self {
         let w_size = 1usize << window_bits;
         Window {
-            input,
+            input: Vec::new(),
             next_in: 0,
+            input_end: false,
             buf: vec![0; 2 * w_size + PADDING],
             w_size,
             w_mask: w_size - 1,
@@ -63,6 +67,21 @@ impl<'a> Window<'a> {
             good_match: 0,
             nice_match: 0,
         }
+    }
+
+    /// Queues input for the window.
+    pub(crate) fn push(&mut self, data: &[u8]) {
+        if self.next_in > 0 && self.next_in >= self.input.len() / 2 {
+            self.input.drain(..self.next_in);
+            self.next_in = 0;
+        }
+        self.input.extend_from_slice(data);
+    }
+
+    /// Whether [`fill`](Self::fill) could now read less than it would with
+    /// the whole input at hand: it reads at most two window sizes.
+    pub(crate) fn needs_input(&self) -> bool {
+        !self.input_end && self.input.len() - self.next_in < self.window_size
     }
 
     /// The farthest back a match may start.
@@ -83,7 +102,11 @@ impl<'a> Window<'a> {
                 self.strstart -= w;
                 self.block_start -= w as isize;
                 for p in self.head.iter_mut().chain(self.prev.iter_mut()) {
-                    *p = if usize::from(*p) >= w { *p - w as u16 } else { 0 };
+                    *p = if usize::from(*p) >= w {
+                        *p - w as u16
+                    } else {
+                        0
+                    };
                 }
                 more += w;
             }

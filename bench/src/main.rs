@@ -25,6 +25,7 @@
 //! (and `.json`). Benchmarks are not tests: nothing here asserts a timing.
 
 mod corpus;
+mod deflate_speed;
 mod edit_loop;
 mod proc;
 mod watch_latency;
@@ -44,9 +45,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "prepare", "limit", "size", "xz", "warm", "watch", "accuracy", "bundle", "rss", "build",
-    "editloop",
+    "editloop", "deflate",
 ];
 
 struct Options {
@@ -218,8 +219,17 @@ fn real_main(opts: &Options) -> Res<()> {
         report.detail("**Debug build of the bench and of cargo-assetota: numbers are not representative; use `--release`.**\n");
     }
 
-    let tool = build_tool(&root)?;
-    println!("cargo-assetota: {}", tool.display());
+    if opts.wants("deflate") {
+        deflate_speed::deflate_speed(opts.runs(), &mut report)?;
+    }
+    // `--only deflate` needs no cargo-assetota.
+    let tool = if !opts.only.is_empty() && opts.only.iter().all(|s| s == "deflate") {
+        PathBuf::new()
+    } else {
+        let tool = build_tool(&root)?;
+        println!("cargo-assetota: {}", tool.display());
+        tool
+    };
 
     let runs = opts.runs();
     let (b_files, b_total, c_total) = if opts.quick {

@@ -14,6 +14,7 @@
 
 mod particle_support;
 
+use assetota_core::codec::PARTICLE_DEFLATE;
 use assetota_core::{Budget, Config, Verdict};
 use particle_support::asset;
 use particle_support::{AssetConstants, asset_constants, noise, oracle, path_str, text};
@@ -53,6 +54,33 @@ fn write_case(root: &Path, case: &Case) -> std::path::PathBuf {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
     dir
+}
+
+/// Particle's own test assets (binary-version-reader's specs/assets).
+fn bvr_asset(name: &str) -> Vec<u8> {
+    let p = particle_support::oracle_dir()
+        .join("node_modules/binary-version-reader/specs/assets")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the npm oracle is not installed: run scripts/test.sh, or `npm ci` in tests/oracle",
+            p.display()
+        )
+    })
+}
+
+fn node_zlib_case() -> Case {
+    let km4 = bvr_asset("km4_image2_all.bin");
+    Case {
+        name: "node-zlib",
+        files: vec![
+            ("btgap.a".into(), bvr_asset("btgap.a")),
+            ("km4-1.bin".into(), km4.clone()),
+            ("km4-2.bin".into(), km4.clone()),
+            ("km4-3.bin".into(), km4),
+            ("random.bin".into(), noise(45_000, 14)),
+        ],
+    }
 }
 
 /// BVR's verdict in our terms: the over-by of each asset and of the total,
@@ -157,6 +185,11 @@ fn budget_matches_validate_asset_limits_on_the_boundaries() {
                 ("b.bin".into(), noise(40_000, 6)),
             ],
         },
+        // Where canonical zlib and Node's zlib give other lengths (issue 14):
+        // three copies of Particle's km4 firmware image, its btgap.a and
+        // 45,000 random bytes. On argon canonical zlib's lengths fitted
+        // ("98 %") while BVR finds the total over by 12,288 bytes.
+        node_zlib_case(),
         // One asset of exactly 278 blocks: at the total limit of argon/p2, not over it.
         Case {
             name: "total-exact",
@@ -385,6 +418,45 @@ fn budget_matches_validate_asset_limits_on_the_boundaries() {
     );
 }
 
+/// Issue 14: the case that canonical zlib got wrong. On argon BVR finds the
+/// total over by 12,288 bytes; so must we, and the case must really
+/// separate the two zlibs (canonical zlib's deflate lengths differ).
+#[test]
+fn argon_total_follows_node_zlib_where_canonical_zlib_differs() {
+    let root = tempfile::tempdir().unwrap();
+    let case = node_zlib_case();
+    let dir = write_case(root.path(), &case);
+    let assets: Vec<Value> = case
+        .files
+        .iter()
+        .map(|(n, _)| json!({"name": n, "path": path_str(&dir.join(n))}))
+        .collect();
+    let r = oracle(vec![
+        json!({"op": "mkapp", "platformId": 12, "moduleStartAddress": 0xb4000, "out": path_str(&root.path().join("argon.bin"))}),
+        json!({"op": "limits", "app": path_str(&root.path().join("argon.bin")), "assets": assets}),
+    ]);
+    let theirs = bvr_overs(&r[1]);
+    assert_eq!(theirs.total, Some(12_288), "{}", r[1]);
+    let b = budget(&dir, "argon");
+    assert_eq!(our_overs(&b, b.limit_single.unwrap()), theirs);
+    assert_eq!(b.verdict(), Verdict::Over);
+    assert_eq!(
+        b.total_storage_size,
+        r[1]["details"]["totalAssetSize"].as_u64().unwrap()
+    );
+    // Canonical C zlib (flate2 over libz-sys) deflates these to other lengths.
+    let canonical_differs = case.files.iter().any(|(_, data)| {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+        std::io::Write::write_all(&mut e, data).unwrap();
+        let canonical = e.finish().unwrap().len() as u64;
+        canonical != PARTICLE_DEFLATE.encoded_len(data).unwrap()
+    });
+    assert!(
+        canonical_differs,
+        "the case no longer separates canonical zlib from Node's"
+    );
+}
+
 /// The boundary cases' expected numbers, as BVR printed them
 /// (docs/particle-platforms.md, "What the tests observed").
 #[test]
@@ -478,11 +550,10 @@ fn p2_family_single_limit_is_the_devices() {
     }
 }
 
-/// Compressible assets: where Node's deflate and ours emit streams of
-/// different lengths, the module sizes differ by exactly that much, and the
-/// storage sizes by whole blocks, only where a block boundary falls between
-/// the two module lengths (BVR's storage formula, with BVR's constants,
-/// applied to our module).
+/// Compressible assets, where canonical zlib's lengths differed from Node's:
+/// ours are now Node's (issue 14), so the module sizes differ from BVR's by
+/// exactly the deflate difference, that is not at all; and every storage
+/// size follows BVR's formula with BVR's constants.
 #[test]
 fn compressible_assets_differ_only_by_the_deflate_stream() {
     let root = tempfile::tempdir().unwrap();
@@ -565,9 +636,10 @@ fn compressible_assets_differ_only_by_the_deflate_stream() {
             .map(|a| c.storage_size(a.stored_size))
             .sum::<u64>()
     );
-    eprintln!(
-        "{differing} of {} text assets deflate to a different length with Node's zlib, \
-         {storage_differing} take other whole blocks",
+    assert_eq!(
+        differing,
+        0,
+        "of {} text assets, {differing} deflate to another length than with Node's zlib",
         b.assets.len()
     );
 }

@@ -1,14 +1,19 @@
-//! Issue 6, item 5: where our deflate (the project's codec: flate2 over
-//! libz-sys's static zlib, `Codec::encoder` with Particle's settings, level 6,
-//! window 15, memLevel 8) differs from Node's `zlib.deflateRawSync`, which is
-//! what binary-version-reader compresses asset modules with, and by how much.
+//! Issue 14, item 1 (after issue 6, item 5): the asset modules' deflate
+//! stream (`particle::asset::deflate`, the project's codec with Particle's
+//! settings: level 6, window 15, memLevel 8, which is assetota-core's
+//! pure-Rust `zlib_deflate`) is byte for byte Node's `zlib.deflateRawSync`,
+//! what binary-version-reader compresses asset modules with and what
+//! Particle's cloud measures them by.
 //!
 //! Node 20 bundles Chromium's fork of zlib (`process.versions.zlib` is
 //! `1.3.1-<chromium commit>`), whose match finder hashes 4 bytes ("ANZAC"
-//! hash) where canonical zlib rolls a 3-byte hash, so the two find different
-//! matches and emit different (equally valid) streams. Python's zlib, another
-//! canonical zlib build (whatever version the system has), is the control:
-//! ours must equal it byte for byte.
+//! hash) where canonical zlib rolls a 3-byte hash; canonical zlib's streams
+//! are equally valid but of other lengths, which moved Particle budgets
+//! across limits. Each stream is also inflated by the other side (Node
+//! inflates ours, flate2's C zlib inflates Node's).
+//!
+//! The npm oracle is required: without Node or `tests/oracle/node_modules`
+//! the test fails with the reason, unless ASSETOTA_SKIP_NODE=1.
 //!
 //! Run with `--nocapture` to see the table. `ASSETOTA_DEFLATE_CORPUS=DIR`
 //! adds every file under DIR to the corpus; `ASSETOTA_DEFLATE_DUMP=DIR`
@@ -19,9 +24,8 @@ mod particle_support;
 use assetota_core::codec::PARTICLE_DEFLATE;
 use particle_support::{asset, noise, oracle, path_str, read, text};
 use serde_json::json;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut c: Vec<(String, Vec<u8>)> = vec![
@@ -101,6 +105,13 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     real.push(root.join("tests/oracle/node_modules/binary-version-reader/lib/moduleEncoding.js"));
     real.push(root.join("tests/oracle/node_modules/binary-version-reader/lib/HalModuleParser.js"));
     real.push(root.join("host/assetota-particle/src/app.rs"));
+    // Particle's own test assets: a firmware image, an archive, a JPEG.
+    for f in ["km4_image2_all.bin", "btgap.a", "cat.jpg"] {
+        real.push(
+            root.join("tests/oracle/node_modules/binary-version-reader/specs/assets")
+                .join(f),
+        );
+    }
     real.push(std::env::current_exe().unwrap());
     if let Some(extra) = std::env::var_os("ASSETOTA_DEFLATE_CORPUS") {
         let mut stack = vec![PathBuf::from(extra)];
@@ -133,26 +144,6 @@ fn ours(data: &[u8]) -> Vec<u8> {
     asset::deflate(PARTICLE_DEFLATE, data).unwrap()
 }
 
-fn python_canonical_zlib(data: &[u8]) -> Option<(Vec<u8>, String)> {
-    let script = "import sys,zlib; c=zlib.compressobj(6, zlib.DEFLATED, -15, 8); d=sys.stdin.buffer.read(); sys.stdout.buffer.write(zlib.ZLIB_RUNTIME_VERSION.encode()+b'\\n'+c.compress(d)+c.flush())";
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let mut stdin = child.stdin.take().unwrap();
-    let input = data.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().ok()?;
-    writer.join().unwrap().ok()?;
-    let nl = out.stdout.iter().position(|&b| b == b'\n')?;
-    Some((
-        out.stdout[nl + 1..].to_vec(),
-        String::from_utf8_lossy(&out.stdout[..nl]).into_owned(),
-    ))
-}
-
 fn inflate(stream: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::DeflateDecoder::new(stream)
@@ -163,6 +154,10 @@ fn inflate(stream: &[u8]) -> Vec<u8> {
 
 #[test]
 fn deflate_against_node_zlib() {
+    if std::env::var_os("ASSETOTA_SKIP_NODE").is_some_and(|v| v == "1") {
+        eprintln!("ASSETOTA_SKIP_NODE=1: skipping the comparison with Node's zlib");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let corpus = corpus();
     let dump = std::env::var_os("ASSETOTA_DEFLATE_DUMP").map(PathBuf::from);
@@ -177,36 +172,33 @@ fn deflate_against_node_zlib() {
         paths.push(path_str(&p));
     }
     let node_out = dir.path().join("node");
-    let r = oracle(vec![
-        json!({"op": "deflate", "paths": paths, "outDir": path_str(&node_out)}),
-        // Our streams, inflated by Node.
-    ]);
-    let node = r[0].as_array().unwrap();
-    let mut inflate_ops = Vec::new();
+    // Node's streams, and ours inflated by Node, in one batch.
+    let mut ops = vec![json!({"op": "deflate", "paths": paths, "outDir": path_str(&node_out)})];
+    let mut mine = Vec::new();
     for (i, (_, bytes)) in corpus.iter().enumerate() {
         let p = dir.path().join(format!("{i:03}.ours"));
-        std::fs::write(&p, ours(bytes)).unwrap();
-        inflate_ops.push(json!({"op": "inflate", "path": path_str(&p), "out": path_str(&dir.path().join(format!("{i:03}.back")))}));
+        let stream = ours(bytes);
+        std::fs::write(&p, &stream).unwrap();
+        mine.push(stream);
+        ops.push(json!({"op": "inflate", "path": path_str(&p), "out": path_str(&dir.path().join(format!("{i:03}.back")))}));
     }
-    let back = oracle(inflate_ops);
+    let r = oracle(ops);
+    let node = r[0].as_array().unwrap();
     assert!(
-        back.iter().all(|b| b.get("error").is_none()),
+        r[1..].iter().all(|b| b.get("error").is_none()),
         "Node inflates every stream of ours"
     );
 
     println!(
-        "\n{:<52} {:>10} {:>10} {:>10} {:>8} {:>7} {:>9}",
-        "input", "size", "ours", "node", "delta", "delta%", "identical"
+        "\n{:<52} {:>10} {:>10} {:>10} {:>9}",
+        "input", "size", "ours", "node", "identical"
     );
-    let (mut total_in, mut total_ours, mut total_node, mut identical, mut same_len) =
-        (0u64, 0u64, 0u64, 0, 0);
-    let mut python_version = None;
-    let mut worst: (f64, String) = (0.0, String::new());
+    let mut differ = Vec::new();
+    let (mut total_in, mut total_out) = (0u64, 0u64);
     for (i, (label, bytes)) in corpus.iter().enumerate() {
-        let mine = ours(bytes);
+        let mine = &mine[i];
         let theirs = read(node_out.join(i.to_string()));
         assert_eq!(theirs.len() as u64, node[i]["compressed"].as_u64().unwrap());
-        // Both streams are valid: each decoder inflates the other's.
         assert_eq!(
             inflate(&theirs),
             *bytes,
@@ -217,25 +209,15 @@ fn deflate_against_node_zlib() {
             *bytes,
             "{label}: Node inflates ours"
         );
-        // Canonical zlib elsewhere gives exactly our bytes.
-        if let Some((py, version)) = python_canonical_zlib(bytes) {
-            assert_eq!(py, mine, "{label}: ours = Python's zlib {version}");
-            python_version = Some(version);
+        if *mine != theirs {
+            differ.push(format!(
+                "{label}: ours {} B, Node {} B",
+                mine.len(),
+                theirs.len()
+            ));
         }
-        let delta = mine.len() as i64 - theirs.len() as i64;
-        let pct = if theirs.is_empty() {
-            0.0
-        } else {
-            100.0 * delta as f64 / theirs.len() as f64
-        };
-        if pct.abs() > worst.0.abs() {
-            worst = (pct, label.clone());
-        }
-        identical += usize::from(mine == theirs);
-        same_len += usize::from(mine.len() == theirs.len());
         total_in += bytes.len() as u64;
-        total_ours += mine.len() as u64;
-        total_node += theirs.len() as u64;
+        total_out += theirs.len() as u64;
         let short: String = label
             .chars()
             .rev()
@@ -245,28 +227,23 @@ fn deflate_against_node_zlib() {
             .rev()
             .collect();
         println!(
-            "{short:<52} {:>10} {:>10} {:>10} {delta:>+8} {pct:>+6.2}% {:>9}",
+            "{short:<52} {:>10} {:>10} {:>10} {:>9}",
             bytes.len(),
             mine.len(),
             theirs.len(),
-            mine == theirs
+            *mine == theirs
         );
     }
-    let total_delta = total_ours as i64 - total_node as i64;
     println!(
-        "\n{} inputs, {total_in} bytes: ours {total_ours}, Node {total_node} ({total_delta:+} B, {:+.3}%); byte-identical {identical}, same length {same_len}; largest difference {:+.2}% ({}); canonical control: Python zlib {}",
+        "\n{} inputs, {total_in} bytes, {total_out} deflated; byte-identical to Node: {}",
         corpus.len(),
-        100.0 * total_delta as f64 / total_node as f64,
-        worst.0,
-        worst.1,
-        python_version.as_deref().unwrap_or("not available"),
+        corpus.len() - differ.len()
     );
-    // What the report rests on: small inputs agree, larger compressible ones
-    // do not, and the difference stays within a few percent either way.
     assert!(
-        identical >= 5 && identical < corpus.len(),
-        "{identical} of {}",
-        corpus.len()
+        differ.is_empty(),
+        "{} of {} streams differ from Node's zlib.deflateRawSync:\n{}",
+        differ.len(),
+        corpus.len(),
+        differ.join("\n")
     );
-    assert!(worst.0.abs() < 10.0, "{worst:?}");
 }

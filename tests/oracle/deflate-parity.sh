@@ -7,7 +7,10 @@
 # zlib-anzac-hash.patch (Chromium zlib's insert_string: the "ANZAC" hash of
 # four bytes instead of the rolling hash of three), and compares both with
 # Node on the corpus of tests/particle_deflate.rs. Not part of scripts/test.sh:
-# it is the evidence for issue 6, item 5.
+# it is the evidence for issue 6, item 5. Since issue 14 the project encodes
+# with assetota-core's pure-Rust zlib_deflate, which is the patched variant
+# (Hash::Anzac4) or the canonical one (Hash::Rolling3); its tests are
+# build-support/assetota-core/tests/zlib_deflate.rs.
 #
 #   tests/oracle/deflate-parity.sh
 set -euo pipefail

@@ -235,7 +235,9 @@ impl Cache {
 fn key(codec: Codec) -> String {
     match codec {
         Codec::None => "none".into(),
-        Codec::Deflate { level, window_bits } => format!("deflate-{level}-{window_bits}"),
+        // Sizes from Node's zlib (Chromium's); "deflate-L-W" entries were
+        // canonical zlib's and must not be reused.
+        Codec::Deflate { level, window_bits } => format!("deflate-node-{level}-{window_bits}"),
         Codec::Xz { preset, dict_size } => format!("xz-{preset}-{dict_size}"),
     }
 }

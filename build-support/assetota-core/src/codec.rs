@@ -1,6 +1,7 @@
 //! The device's codecs. A stored size is the exact length of what these
 //! encoders produce, never an estimate.
 
+use crate::zlib_deflate::{Deflater, Params};
 use std::fmt;
 use std::io::{self, Write};
 
@@ -10,7 +11,10 @@ use std::io::{self, Write};
 pub enum Codec {
     /// Stored as is.
     None,
-    /// Raw DEFLATE (RFC 1951, no zlib or gzip header), real zlib, memLevel 8.
+    /// Raw DEFLATE (RFC 1951, no zlib or gzip header), memLevel 8: the bytes
+    /// of Node's `zlib.deflateRawSync(data, { level, windowBits })`
+    /// (Chromium's zlib, what Particle's cloud measures), from the pure-Rust
+    /// [`crate::zlib_deflate`].
     Deflate { level: u32, window_bits: u8 },
     /// An `.xz` stream (LZMA2, CRC64 check) from liblzma, as `xz` writes it.
     Xz { preset: u32, dict_size: u32 },
@@ -118,13 +122,8 @@ impl Codec {
         Ok(match *self {
             Codec::None => Encoder::None(sink),
             Codec::Deflate { level, window_bits } => Encoder::Deflate {
-                stream: flate2::Compress::new_with_window_bits(
-                    flate2::Compression::new(level),
-                    false,
-                    window_bits,
-                ),
+                stream: Box::new(Deflater::new(Params::node(level, window_bits))),
                 sink,
-                buf: vec![0; 64 * 1024],
             },
             #[cfg(not(feature = "xz"))]
             Codec::Xz { .. } => {
@@ -174,62 +173,21 @@ impl fmt::Display for Codec {
 /// A running encoder; `finish` flushes the end of the stream and returns the sink.
 pub enum Encoder<W: Write> {
     None(W),
-    // flate2's write::DeflateEncoder cannot take a window size, so drive
-    // `Compress` directly.
     Deflate {
-        stream: flate2::Compress,
+        stream: Box<Deflater>,
         sink: W,
-        buf: Vec<u8>,
     },
     #[cfg(feature = "xz")]
     Xz(Box<liblzma::write::XzEncoder<W>>),
 }
 
 impl<W: Write> Encoder<W> {
-    fn deflate_step(
-        stream: &mut flate2::Compress,
-        sink: &mut W,
-        buf: &mut [u8],
-        mut input: &[u8],
-        flush: flate2::FlushCompress,
-    ) -> io::Result<()> {
-        loop {
-            let (in_before, out_before) = (stream.total_in(), stream.total_out());
-            let status = stream
-                .compress(input, buf, flush)
-                .map_err(io::Error::other)?;
-            let consumed = (stream.total_in() - in_before) as usize;
-            let produced = (stream.total_out() - out_before) as usize;
-            input = &input[consumed..];
-            sink.write_all(&buf[..produced])?;
-            let finishing = matches!(flush, flate2::FlushCompress::Finish);
-            match status {
-                flate2::Status::StreamEnd => return Ok(()),
-                _ if !finishing && input.is_empty() && produced < buf.len() => return Ok(()),
-                flate2::Status::BufError if consumed == 0 && produced == 0 => {
-                    return Err(io::Error::other("deflate made no progress"));
-                }
-                _ => {}
-            }
-        }
-    }
-
     /// Ends the stream and returns the sink.
     pub fn finish(self) -> io::Result<W> {
         match self {
             Encoder::None(sink) => Ok(sink),
-            Encoder::Deflate {
-                mut stream,
-                mut sink,
-                mut buf,
-            } => {
-                Self::deflate_step(
-                    &mut stream,
-                    &mut sink,
-                    &mut buf,
-                    &[],
-                    flate2::FlushCompress::Finish,
-                )?;
+            Encoder::Deflate { stream, mut sink } => {
+                sink.write_all(&stream.finish())?;
                 Ok(sink)
             }
             #[cfg(feature = "xz")]
@@ -242,8 +200,9 @@ impl<W: Write> Write for Encoder<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         match self {
             Encoder::None(sink) => sink.write(data),
-            Encoder::Deflate { stream, sink, buf } => {
-                Self::deflate_step(stream, sink, buf, data, flate2::FlushCompress::None)?;
+            Encoder::Deflate { stream, sink } => {
+                stream.write(data);
+                stream.drain_into(sink)?;
                 Ok(data.len())
             }
             #[cfg(feature = "xz")]

@@ -17,6 +17,7 @@ pub mod scan;
 pub mod stale;
 #[cfg(feature = "store-image")]
 pub mod store_image;
+pub mod zlib_deflate;
 
 pub use budget::{AssetCost, Budget, Finding, Verdict};
 pub use codec::Codec;

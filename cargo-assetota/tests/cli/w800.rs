@@ -1,7 +1,7 @@
 //! W800: `bundle APP.bin --platform P` writes the SDK packer's two images,
 //! `inspect` reads them back, `size --firmware` reports the same numbers.
 
-use crate::common::*;
+use crate::support::*;
 
 /// The SDK's with_ota table, plus an assets partition for the platform's budget.
 const WITH_OTA: &str = "# name,          offset,    size,      flag\r\n\

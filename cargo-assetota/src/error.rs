@@ -240,11 +240,11 @@ fn particle_help(e: &assetota_particle::Error) -> Option<String> {
     use assetota_particle::Error as P;
     use assetota_particle::app::AppError;
     Some(match e {
-        P::App { source: AppError::DeviceOsTooOld(_), .. } => {
-            "build the application against Device OS 5.5.0 or newer (asset OTA needs it)".into()
+        P::App { cause: AppError::DeviceOsTooOld(_), .. } => {
+            "build the application against Device OS 5.5.0 or newer".into()
         }
-        P::App { source: AppError::TooBig { .. }, .. } => {
-            "each asset adds 38 bytes plus its name to the application; use fewer or shorter-named assets, or shrink the application".into()
+        P::App { cause: AppError::TooBig { .. }, .. } => {
+            "each asset adds 38 B plus its name to the application; use fewer or shorter-named assets, or shrink the application".into()
         }
         P::App { .. } | P::NotFirmware { .. } => {
             "pass the application `.bin` that `particle compile` (or the Particle workbench) built for a platform with asset OTA".into()

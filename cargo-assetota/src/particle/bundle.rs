@@ -130,9 +130,9 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
         })
         .collect();
     let updated =
-        app::with_dependencies(bytes, &app, &deps).map_err(|source| ParticleError::App {
+        app::with_dependencies(bytes, &app, &deps).map_err(|cause| ParticleError::App {
             path: path.clone(),
-            source,
+            cause,
         })?;
 
     if let Some(dir) = modules {
@@ -144,9 +144,9 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
                 source,
             })?;
             // Self-check: the device's rules, the inflated bytes, and the size the budget used.
-            let self_check = |source| ParticleError::SelfCheck {
+            let self_check = |cause| ParticleError::SelfCheck {
                 name: name.clone(),
-                source,
+                cause,
             };
             AssetModule::parse(&m)
                 .and_then(|parsed| parsed.raw(&m, raw.len() as u64))

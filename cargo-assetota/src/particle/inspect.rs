@@ -67,9 +67,9 @@ fn run(args: &InspectArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) 
         },
         ParticleFile::Bundle => {
             let b = file::read_bundle(path, bytes)?;
-            let m = Module::parse(&b.app).map_err(|source| ParticleError::NotFirmware {
+            let m = Module::parse(&b.app).map_err(|cause| ParticleError::NotFirmware {
                 path: path.join(&b.app_name),
-                source,
+                cause,
             })?;
             let assets: BTreeMap<String, Vec<u8>> = b.assets.iter().cloned().collect();
             let deps = json::dependencies(&m, Some(&assets));

@@ -3,6 +3,8 @@
 //! byte for byte as binary-version-reader's `updateModuleAssetDependencies`
 //! writes them (research/particle-asset-ota.md §2.4).
 
+use assetota_core::bytesize::Bytes;
+
 use crate::module::{
     self, CRC_SIZE, Extension, FIXED_TAIL, FormatError, Module, PREFIX_SIZE, ext, flags, function,
 };
@@ -129,7 +131,7 @@ pub fn user_part(platform_id: u16) -> Option<&'static UserPart> {
 pub enum AppError {
     /// Not a well-formed module.
     #[error("is not a Particle module: {0}")]
-    Format(#[from] FormatError),
+    Format(FormatError),
     /// A module of another function (held here) than the user part.
     #[error("is a Particle {name} module (function {0}), not an application (user part)", name = function::name(*.0))]
     NotUserPart(u8),
@@ -169,7 +171,7 @@ pub enum AppError {
         computed: u32,
     },
     /// With the dependencies, larger than the platform's user part.
-    #[error("would be {size} bytes with the asset dependencies, over the {max}-byte user part of platform `{platform}` by {}", size - max)]
+    #[error("would be {} with the asset dependencies, over the {} user part of platform `{platform}` by {}", Bytes(*.size), Bytes(*.max), Bytes(size - max))]
     TooBig {
         /// The application's size with the dependencies, in bytes.
         size: u64,
@@ -179,13 +181,19 @@ pub enum AppError {
         platform: &'static str,
     },
     #[error(
-        "would need a suffix of {0} bytes for the asset dependencies, more than a module can hold (65535)"
+        "would need a suffix of {} for the asset dependencies, more than a module can hold (65,535 B)", Bytes(*.0 as u64)
     )]
     /// The suffix (its size held here) would not fit its u16 size field.
     SuffixOverflow(usize),
     /// An asset name too long for an extension's u16 length.
     #[error("asset name `{0}` is too long for an ASSET_DEPENDENCY extension")]
     NameTooLong(String),
+}
+
+impl From<FormatError> for AppError {
+    fn from(e: FormatError) -> Self {
+        AppError::Format(e)
+    }
 }
 
 /// A parsed application that passed every check `particle bundle` makes

@@ -13,6 +13,7 @@
 
 use std::io::{Read, Write};
 
+use assetota_core::bytesize::Bytes;
 use assetota_core::codec::{Codec, PARTICLE_DEFLATE};
 use sha2::{Digest, Sha256};
 
@@ -102,7 +103,7 @@ pub fn create_uncompressed(raw: &[u8], name: &str) -> Vec<u8> {
 pub enum AssetModuleError {
     /// Not a well-formed module.
     #[error("is not a Particle module: {0}")]
-    Format(#[from] FormatError),
+    Format(FormatError),
     /// A module of another function (held here) than ASSET.
     #[error("is a Particle {name} module (function {0}), not an asset", name = function::name(*.0))]
     NotAsset(u8),
@@ -121,7 +122,7 @@ pub enum AssetModuleError {
         computed: u32,
     },
     /// The suffix (its size held here) is smaller than 44 bytes.
-    #[error("has a suffix of {0} bytes, less than the 44 an asset needs")]
+    #[error("has a suffix of {}, less than the 44 B an asset needs", Bytes(*.0 as u64))]
     SuffixTooSmall(usize),
     /// No NAME extension.
     #[error("has no NAME extension")]
@@ -139,7 +140,7 @@ pub enum AssetModuleError {
     #[error("does not inflate: {0}")]
     Inflate(String),
     /// The inflated length differs from the header's original size.
-    #[error("inflates to {actual} bytes, but its header says {declared}")]
+    #[error("inflates to {}, but its header says {}", Bytes(*.actual), Bytes(*.declared))]
     SizeMismatch {
         /// The original size the header declares, in bytes.
         declared: u64,
@@ -154,6 +155,12 @@ pub enum AssetModuleError {
         /// The SHA-256 of the inflated bytes, in hex.
         actual: String,
     },
+}
+
+impl From<FormatError> for AssetModuleError {
+    fn from(e: FormatError) -> Self {
+        AssetModuleError::Format(e)
+    }
 }
 
 /// An asset module, read back.

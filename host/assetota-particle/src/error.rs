@@ -14,28 +14,28 @@ use crate::zip::BundleError;
 #[non_exhaustive]
 pub enum Error {
     /// A Particle module that cannot take asset dependencies.
-    #[error("`{}` {source}", path.display())]
+    #[error("`{}` {cause}", path.display())]
     App {
         /// The application.
         path: PathBuf,
         /// Why it cannot.
-        source: AppError,
+        cause: AppError,
     },
     /// Neither an ELF file nor a well-formed Particle module.
-    #[error("`{}` is neither an ELF file nor a Particle module: {source}", path.display())]
+    #[error("`{}` is neither an ELF file nor a Particle module: {cause}", path.display())]
     NotFirmware {
         /// The file.
         path: PathBuf,
         /// Why it is not a module.
-        source: FormatError,
+        cause: FormatError,
     },
     /// A zip that is not a Particle bundle this crate accepts.
-    #[error("`{}` {source}", path.display())]
+    #[error("`{}` {cause}", path.display())]
     Bundle {
         /// The bundle.
         path: PathBuf,
         /// What is wrong with it.
-        source: BundleError,
+        cause: BundleError,
     },
     /// An entry of a Particle bundle that could harm the reader (an unsafe
     /// name, a symlink, a decompression bomb, …).
@@ -73,36 +73,36 @@ pub enum Error {
     #[error("a Particle bundle must be a `.zip` file (particle-cli refuses other names), not `{}`", .0.display())]
     NotZipName(PathBuf),
     /// An asset module this crate made does not read back as the device reads it.
-    #[error("asset module for `{name}` does not check out: {source}")]
+    #[error("asset module for `{name}` does not check out: {cause}")]
     SelfCheck {
         /// The asset's name.
         name: String,
         /// What the device would object to.
-        source: AssetModuleError,
+        cause: AssetModuleError,
     },
 }
 
 impl Error {
     /// `App::check`'s error about the file at `path`: a module that does not
     /// parse is [`Error::NotFirmware`], any other [`Error::App`].
-    pub fn app(path: impl Into<PathBuf>, source: AppError) -> Error {
+    pub fn app(path: impl Into<PathBuf>, cause: AppError) -> Error {
         let path = path.into();
-        match source {
-            AppError::Format(source) => Error::NotFirmware { path, source },
-            source => Error::App { path, source },
+        match cause {
+            AppError::Format(cause) => Error::NotFirmware { path, cause },
+            cause => Error::App { path, cause },
         }
     }
 
     /// [`crate::zip::read`]'s error about the bundle at `path`.
-    pub fn bundle(path: impl Into<PathBuf>, source: BundleError) -> Error {
+    pub fn bundle(path: impl Into<PathBuf>, cause: BundleError) -> Error {
         let path = path.into();
-        match source {
+        match cause {
             BundleError::Hostile { entry, reason } => Error::Hostile {
                 path,
                 entry,
                 reason,
             },
-            source => Error::Bundle { path, source },
+            cause => Error::Bundle { path, cause },
         }
     }
 }
@@ -110,6 +110,26 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_error_has_a_source_its_message_already_says() {
+        let errors = [
+            Error::app("a.bin", AppError::Format(FormatError::TooShort(3))),
+            Error::app("a.bin", AppError::DeviceOsTooOld(5400)),
+            Error::bundle("b.zip", BundleError::NoApp),
+            Error::SelfCheck {
+                name: "x".into(),
+                cause: AssetModuleError::Format(FormatError::TooShort(3)),
+            },
+        ];
+        for e in &errors {
+            assert!(std::error::Error::source(e).is_none(), "{e}");
+        }
+        assert_eq!(
+            errors[0].to_string(),
+            "`a.bin` is neither an ELF file nor a Particle module: it is 3 B, too short for a Particle module (at least 64 B)"
+        );
+    }
 
     #[test]
     fn an_unparsable_app_is_not_firmware() {

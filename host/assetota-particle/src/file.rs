@@ -75,7 +75,7 @@ pub fn classify(bytes: &[u8]) -> Option<ParticleFile> {
 /// [`pzip::read`] of the bundle at `path` (already read into `bytes`), its
 /// error naming `path`.
 pub fn read_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
-    pzip::read(bytes).map_err(|source| Error::bundle(path, source))
+    pzip::read(bytes).map_err(|cause| Error::bundle(path, cause))
 }
 
 /// The output name `particle bundle` would accept: it must end in `.zip`.
@@ -127,7 +127,7 @@ mod tests {
         assert!(matches!(
             read_bundle(&path, b"junk"),
             Err(Error::Bundle {
-                source: pzip::BundleError::NotZip(_),
+                cause: pzip::BundleError::NotZip(_),
                 ..
             })
         ));

@@ -6,6 +6,7 @@
 //! Every integer is little-endian except the CRC-32, which is big-endian.
 //! Nothing here panics on hostile input: offsets are checked before use.
 
+use assetota_core::bytesize::Bytes;
 use sha2::{Digest, Sha256};
 
 /// `module_info_t`.
@@ -129,10 +130,10 @@ pub const HASH_TYPE_SHA256: u8 = 0;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
     /// Shorter than a prefix and the fixed tail; holds the file's length.
-    #[error("it is {0} bytes, too short for a Particle module (at least {min})", min = PREFIX_SIZE + FIXED_TAIL)]
+    #[error("it is {}, too short for a Particle module (at least {})", Bytes(*.0 as u64), Bytes((PREFIX_SIZE + FIXED_TAIL) as u64))]
     TooShort(usize),
     #[error(
-        "its module info says it spans {start:#x}..{end:#x} ({declared} bytes with the CRC), but the file is {actual} bytes"
+        "its module info says it spans {start:#x}..{end:#x} ({} with the CRC), but the file is {}", Bytes(*.declared), Bytes(*.actual as u64)
     )]
     /// The prefix's address range does not give the file's length.
     SizeMismatch {
@@ -146,7 +147,7 @@ pub enum FormatError {
         actual: usize,
     },
     /// The suffix size field (held here) is below 36 or larger than the file allows.
-    #[error("its suffix size {0} is out of range for a file of this size")]
+    #[error("its suffix size {} is out of range for a file of this size", Bytes(*.0 as u64))]
     BadSuffixSize(usize),
     /// The prefix extensions do not parse; says how.
     #[error("its prefix extensions are malformed: {0}")]

@@ -22,7 +22,7 @@ pub fn choose(path: &Path, app: &App, asked: Option<&str>) -> Result<Platform, E
     let id = app.user_part.platform_id;
     let own = for_id(id).ok_or_else(|| Error::App {
         path: path.to_owned(),
-        source: AppError::UnknownPlatform(id),
+        cause: AppError::UnknownPlatform(id),
     })?;
     let Some(name) = asked else {
         return Ok(own);

@@ -66,7 +66,7 @@ pub enum Problem {
         name: String,
     },
     /// A dependency whose hash the device cannot check.
-    #[error("`{name}`: the dependency's hash is not a SHA-256 (type {hash_type}, {len} bytes)")]
+    #[error("`{name}`: the dependency's hash is not a SHA-256 (type {hash_type}, {})", Bytes(*.len))]
     NotSha256 {
         /// The asset's name.
         name: String,
@@ -265,7 +265,7 @@ mod tests {
         assert!(app.is_none());
         assert_eq!(
             p[0].to_string(),
-            "`app.bin` is not a Particle module: it is 12 bytes, too short for a Particle module (at least 64)"
+            "`app.bin` is not a Particle module: it is 12 B, too short for a Particle module (at least 64 B)"
         );
     }
 
@@ -288,7 +288,7 @@ mod tests {
         };
         assert_eq!(
             p.to_string(),
-            "`x`: the dependency's hash is not a SHA-256 (type 1, 20 bytes)"
+            "`x`: the dependency's hash is not a SHA-256 (type 1, 20 B)"
         );
     }
 }

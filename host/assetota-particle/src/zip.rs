@@ -9,6 +9,7 @@
 
 // The central-directory walker both bundle readers share.
 use assetota_bundle::central_directory_names;
+use assetota_core::bytesize::Bytes;
 use std::collections::HashSet;
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
@@ -315,7 +316,9 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
             return Err(hostile(
                 &name,
                 format!(
-                    "declares {size} bytes, more than the {MAX_ENTRY}-byte limit (decompression bomb)"
+                    "declares {}, more than the {} limit (decompression bomb)",
+                    Bytes(size),
+                    Bytes(MAX_ENTRY)
                 ),
             ));
         }
@@ -333,7 +336,8 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
             return Err(hostile(
                 &name,
                 format!(
-                    "brings the bundle past {MAX_TOTAL} decompressed bytes (decompression bomb)"
+                    "brings the bundle past {} decompressed (decompression bomb)",
+                    Bytes(MAX_TOTAL)
                 ),
             ));
         }
@@ -378,7 +382,10 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
         if data.len() as u64 > size {
             return Err(hostile(
                 &name,
-                format!("decompresses to more than its declared {size} bytes (decompression bomb)"),
+                format!(
+                    "decompresses to more than its declared {} (decompression bomb)",
+                    Bytes(size)
+                ),
             ));
         }
         match asset {

@@ -11,9 +11,10 @@ use assetota_particle::zip as pzip;
 use assetota_particle::{Error as ParticleError, file, platform};
 use sha2::{Digest, Sha256};
 
-use super::output::{dependencies, display};
+use super::output::dependencies;
 use crate::cli::BundleArgs;
 use crate::error::{Error, Result};
+use crate::files::display_path;
 use crate::report;
 use crate::shell::{BarProgress, Shell};
 
@@ -152,10 +153,7 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
                 .and_then(|parsed| parsed.raw(&m, raw.len() as u64))
                 .map_err(self_check)?;
             debug_assert_eq!(m.len() as u64, a.stored_size);
-            assetota_core::atomic::write_bytes(&target, &m).map_err(|source| Error::Write {
-                path: target.clone(),
-                source,
-            })?;
+            crate::files::write_atomically(&target, &m)?;
         }
     }
 
@@ -185,7 +183,7 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
         "Bundling",
         format_args!(
             "{} for Particle `{}` with {} ({} in the module's {placement}, {} → {})",
-            display(path),
+            display_path(path),
             platform.name,
             report::count(deps.len(), "asset"),
             dependencies(deps.len()),
@@ -208,9 +206,13 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
     if let Some(dir) = modules {
         shell.status(
             "Wrote",
-            format_args!("{} asset modules to {}", budget.assets.len(), display(dir)),
+            format_args!(
+                "{} asset modules to {}",
+                budget.assets.len(),
+                display_path(dir)
+            ),
         );
     }
-    shell.status("Bundled", display(&out));
+    shell.status("Bundled", display_path(&out));
     Ok(())
 }

@@ -9,9 +9,9 @@ use assetota_particle::json::{self, AssetModuleJson, DependencyJson, ModuleJson,
 use assetota_particle::module::{Module, function};
 use serde::Serialize;
 
-use super::output::display;
 use crate::cli::InspectArgs;
 use crate::error::Result;
+use crate::files::display_path;
 use crate::report::{self, Table};
 use crate::shell::Shell;
 
@@ -46,7 +46,7 @@ fn run(args: &InspectArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) 
     let path = &args.file;
     let report = match &kind {
         ParticleFile::Asset(m) => InspectJson {
-            file: display(path),
+            file: display_path(path),
             kind: kind.kind(),
             application: None,
             module: ModuleJson::new(m, bytes),
@@ -56,7 +56,7 @@ fn run(args: &InspectArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) 
             ignored_entries: Vec::new(),
         },
         ParticleFile::App(m) => InspectJson {
-            file: display(path),
+            file: display_path(path),
             kind: kind.kind(),
             application: None,
             module: ModuleJson::new(m, bytes),
@@ -75,7 +75,7 @@ fn run(args: &InspectArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) 
             let deps = json::dependencies(&m, Some(&assets));
             let wanted: BTreeSet<String> = deps.iter().map(|d| d.name.clone()).collect();
             InspectJson {
-                file: display(path),
+                file: display_path(path),
                 kind: kind.kind(),
                 application: Some(b.app_name.clone()),
                 module: ModuleJson::new(&m, &b.app),

@@ -6,9 +6,10 @@ use assetota_particle::file::{self, ParticleFile};
 use assetota_particle::{measure, platform, verify as check};
 use serde::Serialize;
 
-use super::output::{dependencies, display};
+use super::output::dependencies;
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
+use crate::files::display_path;
 use crate::report;
 use crate::shell::Shell;
 
@@ -53,7 +54,7 @@ fn run(args: &VerifyArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) -
             )
         }
         ParticleFile::App(_) => {
-            let name = display(path);
+            let name = display_path(path);
             let (app, p) = check::app(&name, bytes);
             problems.extend(p);
             let deps = app
@@ -104,7 +105,7 @@ fn run(args: &VerifyArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) -
     problems.extend(budget_problems);
     if args.json {
         shell.print_json(&VerifyJson {
-            bundle: display(path),
+            bundle: display_path(path),
             ok: problems.is_empty(),
             kind: kind.kind(),
             platform: platform_name,
@@ -118,6 +119,9 @@ fn run(args: &VerifyArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) -
             over_budget_only,
         });
     }
-    shell.status("Verified", format_args!("{} ({summary})", display(path)));
+    shell.status(
+        "Verified",
+        format_args!("{} ({summary})", display_path(path)),
+    );
     Ok(())
 }

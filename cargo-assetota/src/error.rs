@@ -119,7 +119,10 @@ pub enum Error {
     Init(String),
 
     #[error(transparent)]
-    Particle(#[from] crate::particle::cli::ParticleError),
+    Particle(assetota_particle::Error),
+
+    #[error("`--modules` writes Particle asset modules, so it needs a Particle application, not the ELF `{}`", .0.display())]
+    ModulesWithElf(PathBuf),
 
     #[error("{0}")]
     Watch(String),
@@ -211,6 +214,48 @@ impl From<assetota_bundle::Error> for Error {
     }
 }
 
+/// The Particle crate's errors: a hostile bundle and an unknown platform as
+/// the variants every command reports them with, the rest as they are.
+impl From<assetota_particle::Error> for Error {
+    fn from(e: assetota_particle::Error) -> Self {
+        use assetota_particle::Error as P;
+        match e {
+            P::Hostile {
+                path,
+                entry,
+                reason,
+            } => Error::HostileBundle {
+                path,
+                entry,
+                reason,
+            },
+            P::UnknownPlatform { name, known } => Error::UnknownPlatform { name, known },
+            other => Error::Particle(other),
+        }
+    }
+}
+
+/// What to do about a Particle error.
+fn particle_help(e: &assetota_particle::Error) -> Option<String> {
+    use assetota_particle::Error as P;
+    use assetota_particle::app::AppError;
+    Some(match e {
+        P::App { cause: AppError::DeviceOsTooOld(_), .. } => {
+            "build the application against Device OS 5.5.0 or newer".into()
+        }
+        P::App { cause: AppError::TooBig { .. }, .. } => {
+            "each asset adds 38 B plus its name to the application; use fewer or shorter-named assets, or shrink the application".into()
+        }
+        P::App { .. } | P::NotFirmware { .. } => {
+            "pass the application `.bin` that `particle compile` (or the Particle workbench) built for a platform with asset OTA".into()
+        }
+        P::Bundle { .. } => "rebuild the bundle with `cargo assetota bundle APP.bin --assets DIR`".into(),
+        P::PlatformMismatch { .. } => "leave out --platform: the module names its platform".into(),
+        P::NotParticlePlatform(_) => "`cargo assetota platforms` lists the Particle platforms".into(),
+        _ => return None,
+    })
+}
+
 fn list(items: &[String]) -> String {
     items
         .iter()
@@ -276,7 +321,7 @@ impl Error {
             Error::VerifyFailed { .. } => "assetota::verify",
             Error::UnknownPlatform { .. } => "assetota::unknown_platform",
             Error::Zip { .. } => "assetota::zip",
-            Error::Particle(_) => "assetota::particle",
+            Error::Particle(_) | Error::ModulesWithElf(_) => "assetota::particle",
             Error::W800(_) => "assetota::w800",
             Error::Init(_) => "assetota::init",
             Error::Watch(_) => "assetota::watch",
@@ -333,7 +378,7 @@ impl Error {
             Error::StoreImage { cause: assetota_core::store_image::ImageError::NoSpace { .. }, .. } => "shrink or remove assets, or image for a platform with a larger partition (`--platform`)".into(),
             Error::StoreImage { cause: assetota_core::store_image::ImageError::Overlap { .. }, .. } => "the firmware and the store partition must not share flash; check `partition-offset` against the firmware's load address and size".into(),
             Error::NotW800Platform { .. } => "give the platform a W800 `partition-table` (name, offset, size, flag) with `app` and `app_ota` rows, or name them with `app-partition` and `ota-partition`".into(),
-            Error::Particle(e) => return e.help(),
+            Error::Particle(e) => return particle_help(e),
             _ => return None,
         })
     }

@@ -574,3 +574,79 @@ fn rebundle_and_empty() {
         assert!(m.asset_dependencies().is_empty(), "{name}");
     }
 }
+
+/// A Particle error says its cause once (the message has it; no source chain
+/// or help repeats it), and its byte counts read as every other size does.
+#[test]
+fn a_particle_error_says_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write_assets(
+        &dir.path().join("assets"),
+        &[("a.txt", b"a".to_vec()), ("b.json", b"{}".to_vec())],
+    );
+    let mk = |name: &str, op: Value| {
+        let mut op = op;
+        op["op"] = json!("mkapp");
+        op["out"] = json!(path_str(&dir.path().join(name)));
+        oracle1(op);
+    };
+    mk("old.bin", json!({"platformId": 13, "depVersion": 5400}));
+    // 262,068 B: too little room left in the 262,144 B user part for two
+    // dependencies (38 B plus the name each, and an END).
+    mk("big.bin", json!({"platformId": 13, "dataSize": 262_000}));
+    std::fs::write(dir.path().join("tiny.bin"), b"abc").unwrap();
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "old.bin",
+            "depends on Device OS module version 5400",
+            &["asset OTA needs"],
+        ),
+        (
+            "big.bin",
+            "would be 262,159 B with the asset dependencies, over the 262,144 B user part of platform `boron` by 15 B",
+            &[],
+        ),
+        (
+            "tiny.bin",
+            "it is 3 B, too short for a Particle module (at least 64 B)",
+            &[],
+        ),
+    ];
+    for (app, cause, once) in cases {
+        let r = assetota(&["bundle", app, "--assets", "assets"], dir.path());
+        assert_eq!(r.code, 1, "{app}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches(cause).count(),
+            1,
+            "{app}: the cause must appear exactly once:\n{}",
+            r.stderr
+        );
+        for part in *once {
+            assert_eq!(r.stderr.matches(part).count(), 1, "{app}: {}", r.stderr);
+        }
+        assert!(!r.stderr.contains("╰─▶"), "{app}: {}", r.stderr);
+        assert!(
+            !r.stderr.contains(" bytes") && !r.stderr.contains("-byte"),
+            "{app}: byte counts are formatted: {}",
+            r.stderr
+        );
+    }
+    // A bundle that is not one: once too.
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(dir.path().join("two.zip")).unwrap());
+    for name in ["a.bin", "b.bin"] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, b"x").unwrap();
+    }
+    zip.finish().unwrap();
+    let r = assetota(&["verify", "two.zip"], dir.path());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stderr
+            .matches("has more than one file at the root of the zip (a.bin, b.bin)")
+            .count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}

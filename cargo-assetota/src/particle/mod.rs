@@ -1,5 +1,10 @@
-//! Particle interoperability (docs/particle-formats.md): `bundle`, `inspect`
-//! and `verify` for Particle module binaries and bundles, over the formats of
-//! the `assetota-particle` crate.
+//! Particle interoperability: `bundle`, `inspect` and `verify` for Particle
+//! module binaries and bundles, over the `assetota-particle` crate (formats,
+//! classification, platforms, measuring, verification, JSON models). Here
+//! only the flow of each command and its output.
 
+mod bundle;
 pub mod cli;
+mod inspect;
+mod output;
+mod verify;

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 /// The bundle format this tool writes and reads.
 pub const FORMAT: u64 = 1;
+/// The name of the table of contents, the zip's first entry.
 pub const MANIFEST_JSON: &str = "manifest.json";
+/// The directory the raw assets are stored under (`assets/<name>`).
 pub const ASSETS_PREFIX: &str = "assets/";
 
 /// Largest decompressed entry accepted (firmware and assets are a few MiB).
@@ -22,39 +24,62 @@ pub const MAX_MANIFEST_JSON: u64 = 16 << 20;
 /// DEFLATE cannot expand more than about 1032:1; a higher declared ratio is a lie.
 pub const MAX_RATIO: u64 = 1100;
 
+/// `manifest.json`: what the bundle holds and the budget it was built to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleManifest {
+    /// The bundle format version ([`FORMAT`]); a newer one is refused.
     pub format: u64,
+    /// The tool that wrote the bundle, e.g. `cargo-assetota 0.1.0`.
     pub generator: String,
+    /// The cargo package the firmware was built from.
     pub package: PackageJson,
+    /// The cargo binary target, when the firmware came from one.
     pub bin: Option<String>,
+    /// The target triple the firmware was built for, when known.
     pub target: Option<String>,
+    /// The cargo profile (`dev`, `release`, …), when known.
     pub profile: Option<String>,
     /// The platform the budget was computed for; `null` when none was configured.
     pub platform: Option<String>,
     /// The platform's storage model, so `verify` can recheck the budget alone.
     pub storage: StorageJson,
+    /// The platform's codec: the one an asset without its own `codec` is stored with.
     pub codec: CodecJson,
+    /// The firmware file in the bundle.
     pub firmware: FirmwareJson,
+    /// Every asset, sorted by name.
     pub assets: Vec<AssetJson>,
+    /// The sum of the assets' raw sizes, in bytes.
     pub total_size: u64,
+    /// The sum of the assets' `storage_size`: the flash they occupy, in bytes.
     pub total_storage_size: u64,
+    /// Whether the assets were within the platform's limits when bundled.
     pub fits: bool,
 }
 
+/// The package a bundle's firmware was built from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageJson {
+    /// The package's name in its `Cargo.toml`.
     pub name: String,
+    /// The package's version in its `Cargo.toml`.
     pub version: String,
 }
 
+/// The platform's storage model, as the budget used it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageJson {
+    /// The total limit on the assets' `storage_size`, in bytes; `None` without limits.
     pub limit_total: Option<u64>,
+    /// The limit on one asset's `stored_size`, in bytes, if the platform has one.
     pub limit_single: Option<u64>,
+    /// The storage block, in bytes (0 without limits).
     pub block_size: u64,
+    /// Bytes of each block the storage keeps for itself.
     pub per_block_overhead: u64,
+    /// Bytes of container around each stored asset (Particle's module: 124).
     pub per_asset_overhead: u64,
+    /// Whether the asset's name is stored in its container too (adding its length).
     pub name_in_container: bool,
     /// The device store's flash geometry (platforms of kind `assetota-store`),
     /// so the factory image can be rebuilt from the bundle alone.
@@ -76,41 +101,58 @@ pub struct StoreJson {
     pub partition_offset: Option<u64>,
 }
 
+/// A codec and its parameters, as `manifest.json` records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodecJson {
+    /// `none`, `deflate` or `xz`.
     pub kind: String,
+    /// The deflate level, or the xz preset.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub level: Option<u32>,
+    /// The deflate window, in bits.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub window_bits: Option<u8>,
+    /// The xz dictionary size, in bytes.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dict_size: Option<u32>,
 }
 
+/// The firmware file of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FirmwareJson {
     /// Its entry name in the zip.
     pub file: String,
     /// `bin` (flat image) or `elf`.
     pub format: String,
+    /// Its length, in bytes.
     pub size: u64,
+    /// The SHA-256 of its bytes, in lowercase hex.
     pub sha256: String,
     /// Where the embedded manifest starts inside `file`.
     pub manifest_offset: u64,
+    /// The embedded manifest's length, in bytes.
     pub manifest_size: u64,
     /// Load address of the image's first byte (flat images).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub load_address: Option<u64>,
 }
 
+/// One asset of a bundle and what it costs on the device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetJson {
+    /// The asset's name, relative to the assets directory (`/`-separated).
     pub name: String,
+    /// Its entry in the zip: `assets/<name>`, holding the raw bytes.
     pub file: String,
+    /// Raw bytes.
     pub size: u64,
+    /// The SHA-256 of the raw bytes, in lowercase hex.
     pub sha256: String,
+    /// The exact length of the codec's output.
     pub compressed_size: u64,
+    /// `compressed_size` plus the platform's container around the asset.
     pub stored_size: u64,
+    /// The flash it occupies once rounded up to whole blocks.
     pub storage_size: u64,
     /// The codec this asset is stored with (written for every asset; an asset
     /// that compression does not shrink is stored with `none`). Absent in
@@ -120,6 +162,7 @@ pub struct AssetJson {
 }
 
 impl CodecJson {
+    /// The record of `codec`.
     pub fn from_codec(codec: Codec) -> CodecJson {
         match codec {
             Codec::None => CodecJson {
@@ -143,6 +186,7 @@ impl CodecJson {
         }
     }
 
+    /// The codec this records; an error says which part is invalid.
     pub fn to_codec(&self) -> std::result::Result<Codec, String> {
         Codec::from_parts(
             &self.kind,
@@ -155,6 +199,7 @@ impl CodecJson {
 }
 
 impl StorageJson {
+    /// The storage model of platform `p`.
     pub fn from_platform(p: &Platform) -> StorageJson {
         let l = p.limits.as_ref();
         StorageJson {
@@ -248,10 +293,12 @@ impl AssetJson {
     }
 }
 
+/// `bytes` in lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The SHA-256 of `bytes`, in lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }

@@ -11,7 +11,9 @@ use crate::manifest::*;
 /// A bundle read into memory after every structural check passed.
 #[derive(Debug)]
 pub struct Contents {
+    /// The parsed `manifest.json`.
     pub manifest: BundleManifest,
+    /// The bytes of the firmware entry `manifest.firmware.file`.
     pub firmware: Vec<u8>,
     /// Asset name → raw bytes, for every entry under `assets/`.
     pub assets: BTreeMap<String, Vec<u8>>,

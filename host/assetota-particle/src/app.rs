@@ -3,6 +3,8 @@
 //! byte for byte as binary-version-reader's `updateModuleAssetDependencies`
 //! writes them (research/particle-asset-ota.md §2.4).
 
+use assetota_core::bytesize::Bytes;
+
 use crate::module::{
     self, CRC_SIZE, Extension, FIXED_TAIL, FormatError, Module, PREFIX_SIZE, ext, flags, function,
 };
@@ -15,6 +17,7 @@ pub const START_ALIGNMENT: u32 = 8;
 /// What the asset code needs to know about a platform's user part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserPart {
+    /// Particle's platform id.
     pub platform_id: u16,
     /// Particle's platform name (also the built-in assetota platform name).
     pub name: &'static str,
@@ -118,6 +121,7 @@ const WITHOUT_ASSETS: &[(u16, &str)] = &[
     (103, "bluz"),
 ];
 
+/// The user part of a platform with asset OTA; `None` for any other id.
 pub fn user_part(platform_id: u16) -> Option<&'static UserPart> {
     USER_PARTS.iter().find(|p| p.platform_id == platform_id)
 }
@@ -125,47 +129,80 @@ pub fn user_part(platform_id: u16) -> Option<&'static UserPart> {
 /// Why an application cannot take asset dependencies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AppError {
+    /// Not a well-formed module.
     #[error("is not a Particle module: {0}")]
-    Format(#[from] FormatError),
+    Format(FormatError),
+    /// A module of another function (held here) than the user part.
     #[error("is a Particle {name} module (function {0}), not an application (user part)", name = function::name(*.0))]
     NotUserPart(u8),
     #[error(
         "depends on Device OS module version {0}; asset OTA needs Device OS 5.5.0 (module version {MIN_DEVICE_OS}) or newer"
     )]
+    /// Built against a Device OS (module version held here) older than 5.5.0.
     DeviceOsTooOld(u16),
+    /// A Particle platform without asset storage: its id and name.
     #[error("is for Particle platform `{name}` (id {id}), which does not support assets")]
-    NoAssetSupport { id: u16, name: &'static str },
+    NoAssetSupport {
+        /// Particle's platform id.
+        id: u16,
+        /// The platform's name.
+        name: &'static str,
+    },
+    /// A platform id Particle does not define.
     #[error("is for an unknown Particle platform id {0}")]
     UnknownPlatform(u16),
+    /// A compressed module: it cannot take extensions.
     #[error("is a compressed module; extensions can only be added to an uncompressed application")]
     Compressed,
+    /// A combined module.
     #[error("is a combined module; bundle each module on its own")]
     Combined,
+    /// An encrypted module.
     #[error("is an encrypted module")]
     Encrypted,
     #[error(
         "fails its CRC-32 check (stored {stored:08x}, computed {computed:08x}); the file is damaged"
     )]
-    BadCrc { stored: u32, computed: u32 },
-    #[error("would be {size} bytes with the asset dependencies, over the {max}-byte user part of platform `{platform}` by {}", size - max)]
+    /// The CRC-32 does not match: the file is damaged.
+    BadCrc {
+        /// The CRC-32 the module holds.
+        stored: u32,
+        /// The CRC-32 of its bytes.
+        computed: u32,
+    },
+    /// With the dependencies, larger than the platform's user part.
+    #[error("would be {} with the asset dependencies, over the {} user part of platform `{platform}` by {}", Bytes(*.size), Bytes(*.max), Bytes(size - max))]
     TooBig {
+        /// The application's size with the dependencies, in bytes.
         size: u64,
+        /// The user part's size, in bytes.
         max: u64,
+        /// The platform's name.
         platform: &'static str,
     },
     #[error(
-        "would need a suffix of {0} bytes for the asset dependencies, more than a module can hold (65535)"
+        "would need a suffix of {} for the asset dependencies, more than a module can hold (65,535 B)", Bytes(*.0 as u64)
     )]
+    /// The suffix (its size held here) would not fit its u16 size field.
     SuffixOverflow(usize),
+    /// An asset name too long for an extension's u16 length.
     #[error("asset name `{0}` is too long for an ASSET_DEPENDENCY extension")]
     NameTooLong(String),
+}
+
+impl From<FormatError> for AppError {
+    fn from(e: FormatError) -> Self {
+        AppError::Format(e)
+    }
 }
 
 /// A parsed application that passed every check `particle bundle` makes
 /// (and a CRC check, which it does not make).
 #[derive(Debug, Clone)]
 pub struct App {
+    /// The parsed module.
     pub module: Module,
+    /// Its platform's user part.
     pub user_part: &'static UserPart,
 }
 
@@ -221,7 +258,9 @@ impl App {
 /// One dependency to write: the asset's name and the SHA-256 of its raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dependency<'a> {
+    /// The asset's name, as the device stores it.
     pub name: &'a str,
+    /// The SHA-256 of its raw bytes.
     pub sha256: [u8; 32],
 }
 

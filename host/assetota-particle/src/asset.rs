@@ -13,6 +13,7 @@
 
 use std::io::{Read, Write};
 
+use assetota_core::bytesize::Bytes;
 use assetota_core::codec::{Codec, PARTICLE_DEFLATE};
 use sha2::{Digest, Sha256};
 
@@ -100,45 +101,86 @@ pub fn create_uncompressed(raw: &[u8], name: &str) -> Vec<u8> {
 /// Why a file is not an asset module the device would keep.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AssetModuleError {
+    /// Not a well-formed module.
     #[error("is not a Particle module: {0}")]
-    Format(#[from] FormatError),
+    Format(FormatError),
+    /// A module of another function (held here) than ASSET.
     #[error("is a Particle {name} module (function {0}), not an asset", name = function::name(*.0))]
     NotAsset(u8),
+    /// The DROP_MODULE_INFO flag is not set.
     #[error("lacks the DROP_MODULE_INFO flag")]
     NoDropModuleInfo,
+    /// It has prefix extensions.
     #[error("has prefix extensions, which asset modules must not have")]
     PrefixExtensions,
+    /// The CRC-32 does not match.
     #[error("fails its CRC-32 check (stored {stored:08x}, computed {computed:08x})")]
-    BadCrc { stored: u32, computed: u32 },
-    #[error("has a suffix of {0} bytes, less than the 44 an asset needs")]
+    BadCrc {
+        /// The CRC-32 the module holds.
+        stored: u32,
+        /// The CRC-32 of its bytes.
+        computed: u32,
+    },
+    /// The suffix (its size held here) is smaller than 44 bytes.
+    #[error("has a suffix of {}, less than the 44 B an asset needs", Bytes(*.0 as u64))]
     SuffixTooSmall(usize),
+    /// No NAME extension.
     #[error("has no NAME extension")]
     NoName,
+    /// No HASH extension with a 32-byte SHA-256.
     #[error("has no HASH extension with a 32-byte SHA-256")]
     NoHash,
+    /// A compression method (held here) other than raw deflate.
     #[error("uses compression method {0}; the device only inflates method 0 (raw deflate)")]
     Method(u8),
+    /// The compression header is malformed; says how.
     #[error("has a bad compression header: {0}")]
     BadHeader(&'static str),
+    /// The payload does not inflate; the decoder's error.
     #[error("does not inflate: {0}")]
     Inflate(String),
-    #[error("inflates to {actual} bytes, but its header says {declared}")]
-    SizeMismatch { declared: u64, actual: u64 },
+    /// The inflated length differs from the header's original size.
+    #[error("inflates to {}, but its header says {}", Bytes(*.actual), Bytes(*.declared))]
+    SizeMismatch {
+        /// The original size the header declares, in bytes.
+        declared: u64,
+        /// The length the payload inflates to, in bytes.
+        actual: u64,
+    },
+    /// The inflated bytes' SHA-256 differs from the HASH extension's (both in hex).
     #[error("inflates to bytes whose SHA-256 is {actual}, but its HASH extension says {declared}")]
-    HashMismatch { declared: String, actual: String },
+    HashMismatch {
+        /// The HASH extension's SHA-256, in hex.
+        declared: String,
+        /// The SHA-256 of the inflated bytes, in hex.
+        actual: String,
+    },
+}
+
+impl From<FormatError> for AssetModuleError {
+    fn from(e: FormatError) -> Self {
+        AssetModuleError::Format(e)
+    }
 }
 
 /// An asset module, read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssetModule {
+    /// The parsed module.
     pub module: Module,
+    /// The NAME extension's bytes: the name the device stores the asset under.
     pub name: Vec<u8>,
+    /// The HASH extension's SHA-256 of the raw asset.
     pub sha256: [u8; 32],
+    /// Whether the COMPRESSED flag is set.
     pub compressed: bool,
     /// `compressed_module_header` fields, when compressed.
     pub header_size: u16,
+    /// The compression method (0, raw deflate).
     pub method: u8,
+    /// The deflate window bits (0 means 15).
     pub window_bits: u8,
+    /// The raw asset's length: the header's, or the payload's when uncompressed.
     pub original_size: u64,
     /// The deflate stream (compressed) or the raw bytes.
     pub payload: std::ops::Range<usize>,
@@ -230,6 +272,7 @@ impl AssetModule {
         })
     }
 
+    /// The name, invalid UTF-8 replaced.
     pub fn name_lossy(&self) -> String {
         String::from_utf8_lossy(&self.name).into_owned()
     }

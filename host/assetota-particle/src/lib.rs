@@ -5,13 +5,32 @@
 //! - [`app`]: the checks `particle bundle` makes of an application and the
 //!   ASSET_DEPENDENCY extensions it writes into it;
 //! - [`asset`]: asset modules, the form a device stores an asset in;
-//! - [`zip`]: the bundle zip (application at the root, `assets/<name>`).
+//! - [`zip`]: the bundle zip (application at the root, `assets/<name>`);
 //!
-//! No function here prints or exits; each module has its own error type.
+//! and what the commands over them decide:
+//!
+//! - [`file`]: whether a file is a Particle application, asset module or bundle;
+//! - [`platform`]: the platform an application is budgeted against;
+//! - [`measure`]: assets measured against Particle's limits, their zip entries
+//!   made on the way;
+//! - [`verify`]: every problem `verify` finds in an application, an asset
+//!   module or a bundle;
+//! - [`json`]: the JSON models of modules.
+//!
+//! No function here prints or exits. Each format module has its own error
+//! type; [`Error`] is those errors with the file they are about.
 
 #![warn(missing_docs)]
 
 pub mod app;
 pub mod asset;
+mod error;
+pub mod file;
+pub mod json;
+pub mod measure;
 pub mod module;
+pub mod platform;
+pub mod verify;
 pub mod zip;
+
+pub use error::Error;

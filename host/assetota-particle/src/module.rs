@@ -6,6 +6,7 @@
 //! Every integer is little-endian except the CRC-32, which is big-endian.
 //! Nothing here panics on hostile input: offsets are checked before use.
 
+use assetota_core::bytesize::Bytes;
 use sha2::{Digest, Sha256};
 
 /// `module_info_t`.
@@ -15,6 +16,7 @@ pub const MIN_SUFFIX_SIZE: usize = 36;
 /// The raw product id and version that follow the extensions when there is
 /// no PRODUCT_DATA extension.
 pub const RAW_PRODUCT_SIZE: usize = 4;
+/// The CRC-32 at the end of every module.
 pub const CRC_SIZE: usize = 4;
 /// Reserved u16 + SHA-256 + suffix size u16 + CRC: the fixed tail of a module.
 pub const FIXED_TAIL: usize = MIN_SUFFIX_SIZE + CRC_SIZE;
@@ -27,17 +29,28 @@ pub const SHA256_LEN: usize = 32;
 
 /// Module functions (`module_function_t`).
 pub mod function {
+    /// No function.
     pub const NONE: u8 = 0;
+    /// A resource.
     pub const RESOURCE: u8 = 1;
+    /// The bootloader.
     pub const BOOTLOADER: u8 = 2;
+    /// Monolithic firmware (system and application in one).
     pub const MONO: u8 = 3;
+    /// A Device OS system part.
     pub const SYSTEM_PART: u8 = 4;
+    /// The application (user part): what `particle compile` builds.
     pub const USER_PART: u8 = 5;
+    /// Settings.
     pub const SETTINGS: u8 = 6;
+    /// Network coprocessor firmware.
     pub const NCP: u8 = 7;
+    /// The radio stack (SoftDevice).
     pub const RADIO_STACK: u8 = 8;
+    /// An asset module.
     pub const ASSET: u8 = 9;
 
+    /// The function's name in messages, `unknown` for a value not defined.
     pub fn name(function: u8) -> &'static str {
         match function {
             NONE => "none",
@@ -57,27 +70,43 @@ pub mod function {
 
 /// Module flags (`module_info_flags_t`).
 pub mod flags {
+    /// The device drops `module_info_t` when it stores the module (set on asset modules).
     pub const DROP_MODULE_INFO: u8 = 0x01;
+    /// The payload is compressed, after a `compressed_module_header`.
     pub const COMPRESSED: u8 = 0x02;
+    /// Several modules combined in one file.
     pub const COMBINED: u8 = 0x04;
+    /// The payload is encrypted.
     pub const ENCRYPTED: u8 = 0x08;
+    /// Extensions follow `module_info_t` (growsLeft platforms).
     pub const PREFIX_EXTENSIONS: u8 = 0x10;
 }
 
 /// Extension types (`module_info_extension_type_t`).
 #[allow(dead_code)] // the whole table
 pub mod ext {
+    /// The last extension of an area; its body is padding.
     pub const END: u16 = 0x0000;
+    /// Product id and version.
     pub const PRODUCT_DATA: u16 = 0x0001;
+    /// Where a relocatable module starts (`module_start_address`).
     pub const DYNAMIC_LOCATION: u16 = 0x0002;
+    /// A dependency on another module.
     pub const DEPENDENCY: u16 = 0x0003;
+    /// A hash of the asset's raw bytes (asset modules).
     pub const HASH: u16 = 0x0010;
+    /// The asset's name (asset modules).
     pub const NAME: u16 = 0x0011;
+    /// An asset the application needs: its hash and name.
     pub const ASSET_DEPENDENCY: u16 = 0x0012;
+    /// The module's security mode.
     pub const SECURITY_MODE: u16 = 0x0013;
+    /// The asset's type.
     pub const ASSET_TYPE: u16 = 0x0014;
+    /// Erased flash: no extension (ends the scan).
     pub const INVALID: u16 = 0xFFFF;
 
+    /// The type's name in Device OS's headers, `unknown` for a value not defined.
     pub fn name(kind: u16) -> &'static str {
         match kind {
             END => "END",
@@ -100,21 +129,30 @@ pub const HASH_TYPE_SHA256: u8 = 0;
 /// Why bytes are not a well-formed module.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
-    #[error("it is {0} bytes, too short for a Particle module (at least {min})", min = PREFIX_SIZE + FIXED_TAIL)]
+    /// Shorter than a prefix and the fixed tail; holds the file's length.
+    #[error("it is {}, too short for a Particle module (at least {})", Bytes(*.0 as u64), Bytes((PREFIX_SIZE + FIXED_TAIL) as u64))]
     TooShort(usize),
     #[error(
-        "its module info says it spans {start:#x}..{end:#x} ({declared} bytes with the CRC), but the file is {actual} bytes"
+        "its module info says it spans {start:#x}..{end:#x} ({} with the CRC), but the file is {}", Bytes(*.declared), Bytes(*.actual as u64)
     )]
+    /// The prefix's address range does not give the file's length.
     SizeMismatch {
+        /// The prefix's start address.
         start: u32,
+        /// The prefix's end address (exclusive).
         end: u32,
+        /// The length the addresses give, CRC included.
         declared: u64,
+        /// The file's length.
         actual: usize,
     },
-    #[error("its suffix size {0} is out of range for a file of this size")]
+    /// The suffix size field (held here) is below 36 or larger than the file allows.
+    #[error("its suffix size {} is out of range for a file of this size", Bytes(*.0 as u64))]
     BadSuffixSize(usize),
+    /// The prefix extensions do not parse; says how.
     #[error("its prefix extensions are malformed: {0}")]
     BadPrefixExtensions(&'static str),
+    /// The suffix extensions do not parse; says how.
     #[error("its suffix extensions are malformed: {0}")]
     BadSuffixExtensions(&'static str),
 }
@@ -122,25 +160,36 @@ pub enum FormatError {
 /// One of the two dependencies in `module_info_t`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Dependency {
+    /// The function of the module depended on.
     pub function: u8,
+    /// Its index (e.g. system part 1).
     pub index: u8,
+    /// Its minimum module version.
     pub version: u16,
 }
 
 /// `module_info_t`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Prefix {
+    /// The address the module starts at.
     pub start: u32,
     /// Exclusive; the CRC-32 follows it.
     pub end: u32,
     /// `mcu_target` on Gen 3.
     pub reserved: u8,
+    /// [`flags`] bits.
     pub flags: u8,
+    /// The module's version (for Device OS, e.g. 5500 is 5.5.0).
     pub module_version: u16,
+    /// Particle's platform id (e.g. 12 argon, 32 p2); 0 on asset modules.
     pub platform_id: u16,
+    /// [`function`] of the module.
     pub function: u8,
+    /// The module's index among modules of its function.
     pub index: u8,
+    /// The first dependency; for an application, the Device OS system part it needs.
     pub dep1: Dependency,
+    /// The second dependency.
     pub dep2: Dependency,
 }
 
@@ -180,6 +229,7 @@ impl Prefix {
         })
     }
 
+    /// The 24 bytes of `module_info_t`.
     pub fn encode(&self) -> [u8; PREFIX_SIZE] {
         let mut b = [0u8; PREFIX_SIZE];
         b[0..4].copy_from_slice(&self.start.to_le_bytes());
@@ -199,6 +249,7 @@ impl Prefix {
         b
     }
 
+    /// Whether any bit of `flag` is set.
     pub fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
@@ -208,7 +259,9 @@ impl Prefix {
 /// extensions this tool does not interpret are written back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extension {
+    /// The extension type ([`ext`]).
     pub kind: u16,
+    /// The whole extension: type, length, body.
     pub bytes: Vec<u8>,
 }
 
@@ -217,11 +270,14 @@ pub struct Extension {
 pub struct AssetDependency {
     /// The name bytes (UTF-8 for everything Particle's tools write).
     pub name: Vec<u8>,
+    /// The hash type ([`HASH_TYPE_SHA256`] is the only one defined).
     pub hash_type: u8,
+    /// The hash of the asset's raw bytes.
     pub hash: Vec<u8>,
 }
 
 impl AssetDependency {
+    /// The name, invalid UTF-8 replaced.
     pub fn name_lossy(&self) -> String {
         String::from_utf8_lossy(&self.name).into_owned()
     }
@@ -250,6 +306,7 @@ impl Extension {
         Extension { kind, bytes }
     }
 
+    /// The bytes after the 4-byte header.
     pub fn body(&self) -> &[u8] {
         &self.bytes[EXT_HEADER_SIZE..]
     }
@@ -347,6 +404,7 @@ impl Extension {
 /// A parsed module. The payload is `bytes[prefix_size .. len - suffix_size - 4]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Module {
+    /// The `module_info_t` at offset 0.
     pub prefix: Prefix,
     /// Prefix extensions (only with PREFIX_EXTENSIONS), the END included.
     pub prefix_extensions: Vec<Extension>,
@@ -361,6 +419,7 @@ pub struct Module {
     pub raw_product: Option<[u8; 4]>,
     /// The suffix's reserved u16.
     pub reserved: [u8; 2],
+    /// The file's length, CRC included.
     pub len: usize,
 }
 
@@ -516,6 +575,7 @@ pub fn encode_suffix(
     Some(out)
 }
 
+/// `bytes` in lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -9,10 +9,12 @@
 
 // The central-directory walker both bundle readers share.
 use assetota_bundle::central_directory_names;
+use assetota_core::bytesize::Bytes;
 use std::collections::HashSet;
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
 
+/// The directory of the assets in the zip.
 pub const ASSETS_DIR: &str = "assets/";
 /// Largest decompressed entry accepted (an application is ≤ 1.5 MiB, assets a few MiB).
 pub const MAX_ENTRY: u64 = 64 << 20;
@@ -66,7 +68,9 @@ pub fn prepare(
 /// An entry's contents for [`write_entries`]: raw bytes still to compress,
 /// or the entry [`prepare`] or [`entry_builder`] made.
 pub enum Entry<'a> {
+    /// Raw bytes, compressed by [`write_entries`].
     Raw(&'a [u8]),
+    /// An entry compressed already, with its name.
     Prepared(zip::write::PreparedZipFile),
 }
 
@@ -179,7 +183,9 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
 /// A Particle bundle read into memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
+    /// The application's entry name (the one `.bin` at the root).
     pub app_name: String,
+    /// The application module's bytes.
     pub app: Vec<u8>,
     /// `assets/<name>` entries, in zip order.
     pub assets: Vec<(String, Vec<u8>)>,
@@ -188,14 +194,24 @@ pub struct Bundle {
     pub ignored: Vec<String>,
 }
 
+/// Why bytes are not a Particle bundle this tool accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BundleError {
+    /// Not a zip at all; says why.
     #[error("is not a zip file: {0}")]
     NotZip(String),
+    /// An entry that could harm the reader: its name and why it is refused.
     #[error("is rejected: entry `{entry}` {reason}")]
-    Hostile { entry: String, reason: String },
+    Hostile {
+        /// The entry's name.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// No `.bin` at the root.
     #[error("has no application: a Particle bundle has one `.bin` file at the root of the zip")]
     NoApp,
+    /// More than one file at the root: their names.
     #[error("has more than one file at the root of the zip ({}); a Particle bundle has only the application there", .0.join(", "))]
     SeveralApps(Vec<String>),
 }
@@ -300,7 +316,9 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
             return Err(hostile(
                 &name,
                 format!(
-                    "declares {size} bytes, more than the {MAX_ENTRY}-byte limit (decompression bomb)"
+                    "declares {}, more than the {} limit (decompression bomb)",
+                    Bytes(size),
+                    Bytes(MAX_ENTRY)
                 ),
             ));
         }
@@ -318,7 +336,8 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
             return Err(hostile(
                 &name,
                 format!(
-                    "brings the bundle past {MAX_TOTAL} decompressed bytes (decompression bomb)"
+                    "brings the bundle past {} decompressed (decompression bomb)",
+                    Bytes(MAX_TOTAL)
                 ),
             ));
         }
@@ -363,7 +382,10 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
         if data.len() as u64 > size {
             return Err(hostile(
                 &name,
-                format!("decompresses to more than its declared {size} bytes (decompression bomb)"),
+                format!(
+                    "decompresses to more than its declared {} (decompression bomb)",
+                    Bytes(size)
+                ),
             ));
         }
         match asset {

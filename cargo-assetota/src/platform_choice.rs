@@ -17,8 +17,6 @@ pub fn platform_override(flag: Option<&str>) -> Option<(String, String)> {
     }
 }
 
-/// A path as the user would like to read it: relative to the current
-
 /// A built-in platform by name, or a clear error.
 pub fn builtin_platform(name: &str) -> Result<assetota_core::Platform> {
     assetota_core::platform::builtin(name).ok_or_else(|| Error::UnknownPlatform {

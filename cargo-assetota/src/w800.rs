@@ -123,7 +123,7 @@ fn run_bundle(args: &BundleArgs, name: &str, bytes: &[u8], shell: &mut Shell) ->
             bootloader_flags: flags,
         },
     )?;
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         shell.warn(format_args!(
             "`{}` is {}, not a multiple of 4: padded with 0xFF to {} as the SDK's packer pads it",
             display_path(path),

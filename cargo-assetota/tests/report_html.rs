@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use assetota_report::{self as report_html, CANVAS, Cell, Class, Column, Report, Section, Table, Tile, display};
+use assetota_report::{
+    self as report_html, CANVAS, Cell, Class, Column, Report, Section, Table, Tile, display,
+};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 

@@ -12,8 +12,6 @@ use crate::shell::{Shell, Verbosity};
 use crate::watch::{self, Options, PackageSpec};
 
 use crate::platform_choice::platform_override;
-/// For `--report`: the session renders its page like `size --report`.
-
 pub fn run(args: WatchArgs, shell: &mut Shell) -> Result<()> {
     let metadata = cargo::metadata(args.cargo.manifest_path.as_deref())?;
     let packages = if args.cargo.workspace {

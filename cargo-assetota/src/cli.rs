@@ -1,4 +1,4 @@
-//! The command line (DESIGN §7).
+//! The command line: every subcommand's flags (clap derive).
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Exit codes: the part of the interface CI scripts branch on (DESIGN §7).
+//! Exit codes: the part of the interface CI scripts branch on (cargo-assetota/README.md, "Exit codes").
 
 /// Everything checked out.
 pub const SUCCESS: u8 = 0;

@@ -1,4 +1,4 @@
-//! Budget reports: the JSON of `size --json` (DESIGN §7) and the human tables.
+//! Budget reports: the JSON of `size --json` (README.md, "Sizes and budgets") and the human tables.
 
 use assetota_core::budget::percent;
 use assetota_core::bytesize::Bytes;

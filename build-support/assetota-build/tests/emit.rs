@@ -42,7 +42,7 @@ fn writes_the_manifest_and_asks_cargo_to_rerun_on_every_input() {
     let manifest = assetota::Manifest::parse(&bytes).unwrap();
     assert_eq!(manifest.platform(), Some("argon"));
     let asset = manifest.get("cat.txt").unwrap();
-    // research §2.3, Particle's worked example: sha256("hello\n"), an 8-byte
+    // docs/particle-platforms.md, Particle's worked example: sha256("hello\n"), an 8-byte
     // deflate payload, and a 139-byte module for the name `cat.txt`.
     assert_eq!(
         asset.sha256_hex().to_string(),

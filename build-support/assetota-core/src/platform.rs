@@ -120,7 +120,7 @@ struct ParticleRow {
     single: u64,
 }
 
-// research/particle-asset-ota.md §3.3: blocks of 4096 B, 10 reserved, 8 B per
+// docs/particle-platforms.md: blocks of 4096 B, 10 reserved, 8 B per
 // block for LittleFS v1. The p2 family's single limit is the device's own
 // (storage − 16 blocks), lower than particle-cli's 1,179,648.
 const PARTICLE: &[ParticleRow] = &[
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn particle_totals_match_the_design_table() {
-        // DESIGN.md §5, computed there as 4096 × (blocks − 10).
+        // docs/particle-platforms.md, computed there as 4096 × (blocks − 10).
         let expect = [
             ("argon", 1_138_688, 606_208),
             ("boron", 1_138_688, 606_208),
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn particle_block_model_matches_the_worked_example() {
-        // research §2.3: "hello\n" as cat.txt is a 139-byte module (8 B payload).
+        // docs/particle-platforms.md: "hello\n" as cat.txt is a 139-byte module (8 B payload).
         let p = builtin("argon").unwrap();
         assert_eq!(p.stored_size("cat.txt", 8), 139);
         // ceil(139 / 4088) blocks of 4096.

@@ -1,4 +1,4 @@
-//! The factory image of the device store (DESIGN §11): the store partition
+//! The factory image of the device store (README.md, "Factory image"): the store partition
 //! with every asset installed, built by the store's own code
 //! (`assetota-store`) on a memory flash, so the image is what a device that
 //! installed the same assets over the air would hold, byte for byte; and a

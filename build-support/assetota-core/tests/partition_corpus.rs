@@ -119,7 +119,7 @@ fn without_the_bootloader_offset_only_bootloader_rows_differ() {
 
 /// The W800 tables WinnerMicro's SDK ships: every row as its
 /// `tools/wm/partition.py` reads it (`int(field, 16)`), and the with_ota
-/// numbers of research/w800-ota-image.md.
+/// numbers of the W800 SDK (host/assetota-firmware/tests/data/w800/README.md).
 #[test]
 fn w800_sdk_tables() {
     for entry in std::fs::read_dir(data().join("w800")).unwrap() {

@@ -1,5 +1,5 @@
 //! `cargo assetota export BUNDLE DIR`: verify the bundle, write its static,
-//! content-addressed layout (`assetota_bundle::export`, docs/export-format.md),
+//! content-addressed layout (`assetota_bundle::export`, README.md, "Delivery: export and serve"),
 //! and say what was added and kept.
 
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! `cargo assetota image BUNDLE -o FILE [--format bin|hex|uf2] [--firmware]`:
 //! the factory image of the device store with every asset of a verified
-//! bundle installed (DESIGN §11). The image is built by the store crate
+//! bundle installed (README.md, "Factory image"). The image is built by the store crate
 //! itself (`assetota_core::store_image`); this file only picks the geometry,
 //! the addresses and the format, and writes the file atomically.
 

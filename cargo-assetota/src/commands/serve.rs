@@ -1,5 +1,5 @@
 //! `cargo assetota serve DIR|BUNDLE [--addr 127.0.0.1:8080]`: a development
-//! HTTP server for an `export` directory (DESIGN §11), over
+//! HTTP server for an `export` directory (README.md, "Delivery: export and serve"), over
 //! `assetota_serve::router`, printing one line per request through the shell
 //! (method, path, status, bytes sent, range) when its body is finished or
 //! dropped, so a download cut short says how far it got.

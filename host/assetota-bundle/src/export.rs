@@ -1,4 +1,4 @@
-//! The export layout (docs/export-format.md): a bundle as a static,
+//! The export layout (README.md, "Delivery: export and serve"): a bundle as a static,
 //! content-addressed directory any HTTP server, object store or CDN can serve
 //! to a fleet:
 //!

@@ -1,4 +1,4 @@
-//! The cargo-assetota bundle (docs/bundle-format.md): `manifest.json`, the
+//! The cargo-assetota bundle (cargo-assetota/README.md, "The bundle"): `manifest.json`, the
 //! firmware image and the raw assets in a deterministic zip. [`write`] makes
 //! one atomically; [`read`] refuses hostile zips (escaping names, symlinks,
 //! duplicates, unlisted entries, decompression bombs) before anything is

@@ -1,4 +1,4 @@
-//! `manifest.json`, the bundle's table of contents (docs/bundle-format.md):
+//! `manifest.json`, the bundle's table of contents (cargo-assetota/README.md, "The bundle"):
 //! its types, as serde reads and writes them, and the helpers that fill it.
 
 use assetota_core::platform::{Container, Limits, Origin, Platform, StoreGeometry};

@@ -1,7 +1,7 @@
 //! Particle applications (user-part modules): the checks `particle bundle`
 //! makes before it touches one, and the ASSET_DEPENDENCY extensions it adds,
 //! byte for byte as binary-version-reader's `updateModuleAssetDependencies`
-//! writes them (research/particle-asset-ota.md §2.4).
+//! writes them (particle-cli's `bundle` command is the reference).
 
 use assetota_core::bytesize::Bytes;
 

@@ -1,6 +1,6 @@
 //! Asset modules: the form a Particle device stores an asset in, as
 //! binary-version-reader's `createAssetModule` builds it and Device OS's
-//! `AssetReader::validate` accepts it (research/particle-asset-ota.md §2.3, §3.1).
+//! `AssetReader::validate` accepts it (binary-version-reader's `lib/moduleEncoding.js` is the reference).
 //!
 //! ```text
 //! prefix (24)   start 0, end = len − 4, flags DROP_MODULE_INFO|COMPRESSED, function ASSET, platform 0
@@ -90,7 +90,7 @@ pub fn create(raw: &[u8], name: &str) -> std::io::Result<Vec<u8>> {
 }
 
 /// The uncompressed form (`createAssetModule(…, {compress: false})`). Device
-/// OS 6.2.0 reads these back wrongly (research §3.1), so only for comparison.
+/// OS 6.2.0 reads these back wrongly (docs/particle-platforms.md), so only for comparison.
 #[allow(dead_code)] // compared with BVR by the tests
 pub fn create_uncompressed(raw: &[u8], name: &str) -> Vec<u8> {
     let suffix = suffix(raw, name);

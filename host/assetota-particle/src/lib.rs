@@ -1,4 +1,4 @@
-//! Particle's Asset OTA formats (docs/particle-formats.md), byte for byte as
+//! Particle's Asset OTA formats (docs/particle-platforms.md for the cost model; binary-version-reader and particle-cli from npm are the reference, checked by the tests), byte for byte as
 //! particle-cli and binary-version-reader write and read them:
 //!
 //! - [`module`]: the module binary (prefix, extensions, suffix, SHA-256, CRC-32);

@@ -1,7 +1,7 @@
 //! Particle's module format: Device OS's `module_info_t` prefix, optional
 //! prefix extensions, the payload, the suffix (extensions, product data,
 //! reserved, SHA-256, size) and the CRC-32, as binary-version-reader (BVR)
-//! reads and writes it (research/particle-asset-ota.md §2.2).
+//! reads and writes it (binary-version-reader's `HalModuleParser` is the reference).
 //!
 //! Every integer is little-endian except the CRC-32, which is big-endian.
 //! Nothing here panics on hostile input: offsets are checked before use.

@@ -1,4 +1,4 @@
-//! The bundle particle-cli writes (research/particle-asset-ota.md §2.5, §2.7):
+//! The bundle particle-cli writes (particle-cli 3.43.1 is the reference):
 //! a zip with the application at the root and `assets/<name>` holding each
 //! asset's raw bytes, nothing else; and a reader for such zips that refuses
 //! hostile ones before decompressing anything and never writes to disk.

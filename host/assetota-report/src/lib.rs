@@ -1,4 +1,4 @@
-//! Reports people look at (DESIGN §13): the budget, or an OTA plan, as one
+//! Reports people look at (README.md, "Reports"): the budget, or an OTA plan, as one
 //! self-contained HTML page (a squarified treemap of storage in the
 //! partition, the limits, the platforms' fit and a sortable table) and as a
 //! GitHub-flavoured Markdown table for CI job summaries.

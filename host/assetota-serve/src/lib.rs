@@ -1,4 +1,4 @@
-//! The HTTP side of `cargo assetota serve` (docs/export-format.md): an axum
+//! The HTTP side of `cargo assetota serve` (README.md, "Delivery: export and serve"): an axum
 //! [`router`] that serves an `export` directory to devices the way a CDN
 //! would, with the rules below. No printing: each request is reported as a
 //! [`RequestLine`] on a channel when its body is finished or dropped.

@@ -16,7 +16,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASSETS = os.path.join(HERE, "assets")
 CODEC_NONE, CODEC_DEFLATE, CODEC_XZ = 0, 1, 2
-PARTICLE_CONTAINER = 124  # + len(name): Particle's module overhead (DESIGN.md section 5)
+PARTICLE_CONTAINER = 124  # + len(name): Particle's module overhead (docs/particle-platforms.md)
 
 
 def sha256sum(path):

@@ -18,17 +18,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CRATES = [
-    "build-support/assetota",
-    "build-support/assetota-core",
-    "build-support/assetota-build",
-    "build-support/assetota-store",
-    "host/assetota-bundle",
-    "host/assetota-firmware",
-    "host/assetota-particle",
-    "cargo-assetota",
-    "bench",
-]
+# Every crate of the host workspace with a src/ (firmware examples are single files).
+DEFAULT_CRATES = sorted(
+    str(p.parent.relative_to(ROOT))
+    for pattern in ("build-support/*/Cargo.toml", "host/*/Cargo.toml", "cargo-assetota/Cargo.toml", "bench/Cargo.toml")
+    for p in ROOT.glob(pattern)
+    if (p.parent / "src").is_dir()
+)
 
 
 def strip(text):

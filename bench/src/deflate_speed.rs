@@ -10,7 +10,8 @@
 //! must give C zlib's bytes exactly; it is checked here on every input.
 
 use crate::corpus::{Kind, generate};
-use crate::{Report, Res, human, mib};
+use crate::report::Report;
+use crate::support::{Res, human, mib};
 use assetota_core::zlib_deflate::{Params, deflate_raw};
 use serde_json::json;
 use std::fmt::Write as _;

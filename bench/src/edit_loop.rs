@@ -8,7 +8,8 @@
 
 use crate::corpus::Corpus;
 use crate::proc::{Out, Run, median, run, secs};
-use crate::{Report, Res, cargo, copy_dir, io, list};
+use crate::report::Report;
+use crate::support::{Res, cargo, copy_dir, io, list};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,8 @@
 //! number of the performance issue comes out of one run.
 
 use crate::proc::{Out, run, secs};
-use crate::{Report, Res, cargo};
+use crate::report::Report;
+use crate::support::{Res, cargo};
 use std::path::Path;
 use std::process::Command;
 

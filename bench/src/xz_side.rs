@@ -5,7 +5,8 @@
 
 use crate::corpus::Corpus;
 use crate::proc::{Out, Run, median, run, secs};
-use crate::{Report, Res, faster_or_slower, human, io, list};
+use crate::report::Report;
+use crate::support::{Res, faster_or_slower, human, io, list};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;

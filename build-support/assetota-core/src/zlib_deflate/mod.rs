@@ -14,21 +14,14 @@
 //! these changes the bytes, so the tests compare with Node itself.
 
 mod bits;
+mod hash;
 mod lz;
 mod stored;
 mod tables;
 mod trees;
 mod window;
 
-/// The hash that chains strings in the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hash {
-    /// Chromium zlib's (Node's) hash of the next four bytes:
-    /// `((u32le * 66521 + 66521) >> 16) & mask`, at least 15 bits.
-    Anzac4,
-    /// Canonical zlib's rolling hash of the next three bytes.
-    Rolling3,
-}
+pub use hash::Hash;
 
 /// The output buffer size Node gives each `deflate()` call
 /// (`zlib.Z_DEFAULT_CHUNK`); only where level 0 cuts its blocks depends on it.

@@ -6,7 +6,7 @@
 //! four-byte hash reads one byte past the lookahead, and the match finder
 //! compares past it before clamping to the lookahead.
 
-use super::Hash;
+use super::hash::Hash;
 
 pub(crate) const MIN_MATCH: usize = 3;
 pub(crate) const MAX_MATCH: usize = 258;

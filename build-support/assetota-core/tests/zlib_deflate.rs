@@ -60,7 +60,11 @@ fn bmp(w: usize, h: usize, seed: u64) -> Vec<u8> {
     for y in 0..h {
         for x in 0..w {
             let n = r[y * w + x] % 4;
-            out.extend_from_slice(&[(x * 255 / w) as u8 + n, (y * 255 / h) as u8, 128 + n]);
+            out.extend_from_slice(&[
+                ((x * 255 / w) as u8).wrapping_add(n),
+                (y * 255 / h) as u8,
+                128 + n,
+            ]);
         }
     }
     out

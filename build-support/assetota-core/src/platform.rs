@@ -100,6 +100,9 @@ pub struct Platform {
     /// The device store's geometry, for platforms of kind `assetota-store`;
     /// `None` for every other platform.
     pub store: Option<StoreGeometry>,
+    /// The ESP chip and the app slots of its partition table, for platforms
+    /// with `chip = "…"` (`crate::esp`); `None` for every other platform.
+    pub esp: Option<crate::esp::EspPlatform>,
     pub origin: Origin,
 }
 
@@ -208,6 +211,7 @@ fn particle(row: &ParticleRow, name: &str) -> Platform {
         particle_id: Some(row.id),
         firmware_partitions: None,
         store: None,
+        esp: None,
         origin: Origin::BuiltIn,
     }
 }
@@ -249,6 +253,7 @@ pub fn unconstrained(codec: Codec) -> Platform {
         particle_id: None,
         firmware_partitions: None,
         store: None,
+        esp: None,
         origin: Origin::Unconstrained,
     }
 }
@@ -287,6 +292,7 @@ pub fn store_platform(
         particle_id: None,
         firmware_partitions: None,
         store: Some(geometry),
+        esp: None,
         origin,
     })
 }

@@ -1,7 +1,8 @@
 //! Firmware files as cargo-assetota reads them: where the assetota manifest is
 //! inside an ELF (its `.assetota` section, else the `__ASSETOTA_MANIFEST`
 //! symbol) or a flat image (by magic and CRC), and the flat binary image of a
-//! bare-metal ELF.
+//! bare-metal ELF, and the ESP app image of an ESP ELF (as `espflash
+//! save-image` writes it).
 //!
 //! Every function takes the bytes and the path they came from (for messages);
 //! none reads files, prints or exits.
@@ -10,8 +11,9 @@
 
 mod elf;
 mod error;
+pub mod esp;
 mod locate;
 
-pub use elf::{ELF_MAGIC, ElfFile, FlatImage, MAX_FLAT_IMAGE};
+pub use elf::{ELF_MAGIC, ElfFile, FlatImage, MAX_FLAT_GAP, MAX_FLAT_IMAGE};
 pub use error::{Error, Result};
 pub use locate::{Located, decode, locate_flat};

@@ -142,7 +142,7 @@ mod tests {
         let path = dir.path().join("partitions.csv");
         std::fs::write(
             &path,
-            "\u{feff}# Name, Type, SubType, Offset, Size, Flags\n\
+            "# Name, Type, SubType, Offset, Size, Flags\n\
              nvs,      data, nvs,     0x9000,  0x4000,\n\
              otadata,  data, ota,     0xd000,  0x2000,\n\
              factory,  0,    0,       0x10000, 1M,\n\

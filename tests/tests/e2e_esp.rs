@@ -54,7 +54,9 @@ fn ok(out: &Output, what: &str) -> String {
 }
 
 /// The example copied to a temporary directory with another partition table
-/// and platform lines, its path dependencies made absolute.
+/// and platform lines, its path dependencies made absolute, renamed so its
+/// binary in the shared target directory does not replace the example's
+/// (the tests run in parallel).
 fn example_copy(table: &str, platform_edit: (&str, &str)) -> tempfile::TempDir {
     let src = repo_root().join("examples/esp32c3");
     let dir = tempfile::tempdir().unwrap();
@@ -71,6 +73,7 @@ fn example_copy(table: &str, platform_edit: (&str, &str)) -> tempfile::TempDir {
             "../../build-support",
             &repo_root().join("build-support").display().to_string(),
         )
+        .replace("name = \"esp32c3-assets\"", "name = \"esp32c3-bad-input\"")
         .replace(platform_edit.0, platform_edit.1);
     std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
     std::fs::write(dir.path().join("partitions.csv"), table).unwrap();
@@ -110,7 +113,7 @@ fn esp32c3_example_end_to_end() {
             .args(["save-image", "--chip", "esp32c3"])
             .arg(&elf)
             .arg(&out)
-            .env("ESPFLASH_SKIP_UPDATE_CHECK", "1")
+            .env("ESPFLASH_SKIP_UPDATE_CHECK", "true")
             .output()
             .unwrap();
         assert!(

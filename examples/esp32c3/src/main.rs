@@ -36,7 +36,9 @@ const WINDOW: usize = 4096;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 #[main]
@@ -50,7 +52,9 @@ fn main() -> ! {
             let _ = writeln!(out, "error: {message}");
         }
     }
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 fn run(flash: &mut FlashStorage<'_>, out: &mut impl Write) -> Result<(), &'static str> {

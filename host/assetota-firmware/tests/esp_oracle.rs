@@ -52,7 +52,7 @@ pub fn save_image(espflash: &Path, chip: &str, elf: &Path) -> Vec<u8> {
         .args(["save-image", "--chip", chip])
         .arg(elf)
         .arg(&out)
-        .env("ESPFLASH_SKIP_UPDATE_CHECK", "1")
+        .env("ESPFLASH_SKIP_UPDATE_CHECK", "true")
         .output()
         .unwrap();
     assert!(

@@ -85,7 +85,7 @@ pub enum Error {
     UnknownChip(String),
 
     /// An ELF whose flat image would be mostly padding between far-apart regions.
-    #[error("`{}` has loadable sections {gap} bytes apart ({from:#x} to {to:#x}): its flat image would be a dump of the address space; use `--format elf`, or, for an ESP chip, the ESP app image (set `chip = \"esp32c3\"` (or your chip) on the platform, or build for an `xtensa-esp32*` target)", path.display())]
+    #[error("`{}` has loadable sections {gap} bytes apart ({from:#x} to {to:#x}), too much for a flat image (it would be a dump of the address space): check the linker script's AT> regions, use `--format elf`, or, for an ESP chip, the ESP app image (set `chip = \"esp32c3\"` (or your chip) on the platform, or build for an `xtensa-esp32*` target)", path.display())]
     SparseImage {
         /// The ELF.
         path: PathBuf,

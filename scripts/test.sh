@@ -12,6 +12,10 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 MSRV_CORE=1.89.0   # build-support crates (rust-version in Cargo.toml)
 MSRV_CLI=1.91.0    # cargo-assetota (cargo_metadata 0.23 needs 1.91)
 BARE_TARGETS=(thumbv7m-none-eabi riscv32imac-unknown-none-elf)
+ESP_TARGET=riscv32imc-unknown-none-elf   # examples/esp32c3 (esp-hal)
+# The oracle of the ESP app image: `espflash save-image`, the same version as
+# the espflash library assetota-firmware links (4.6 and later need rustc 1.95).
+ESPFLASH_VERSION=4.5.0
 
 step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
 
@@ -33,6 +37,24 @@ installed_targets=$(rustup target list --installed)
 for target in "${BARE_TARGETS[@]}"; do
     grep -qx "$target" <<<"$installed_targets" || rustup target add "$target"
 done
+grep -qx "$ESP_TARGET" <<<"$installed_targets" || rustup target add "$ESP_TARGET"
+# espflash from crates.io, built once per machine beside cargo's own binaries
+# (outside the checkout, so a fresh clone reuses it; a long build on 2 cores;
+# its serial-port support needs libudev-dev). The ESP tests fail without it
+# unless ASSETOTA_SKIP_ESPFLASH=1.
+espflash_root="${CARGO_HOME:-$HOME/.cargo}/assetota-tools/espflash-$ESPFLASH_VERSION"
+if [ ! -x "$espflash_root/bin/espflash" ]; then
+    if ! pkg-config --exists libudev 2>/dev/null; then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq && apt-get install -y -qq --no-install-recommends libudev-dev pkg-config
+        else
+            echo "missing: libudev-dev pkg-config (for cargo install espflash; install them with apt-get as root)" >&2
+            exit 1
+        fi
+    fi
+    cargo install espflash --locked --version "$ESPFLASH_VERSION" --root "$espflash_root"
+fi
+export ESPFLASH="$espflash_root/bin/espflash"
 toolchains=$(rustup toolchain list)
 for tc in "$MSRV_CORE" "$MSRV_CLI"; do
     grep -q "^$tc" <<<"$toolchains" || rustup toolchain install "$tc" --profile minimal
@@ -104,6 +126,12 @@ step "benchmark smoke run (assetota-bench --quick, debug build: timings meaningl
 cargo run --quiet -p assetota-bench -- --quick >/dev/null
 step "examples/ota-riscv: rustfmt and clippy (outside the workspace)"
 (cd examples/ota-riscv && cargo fmt --check && cargo clippy --quiet --release -- -D warnings)
+
+# esp-hal firmware on stable; tests/tests/e2e_esp.rs bundles it (in
+# target/e2e) and compares its app image with espflash's.
+step "examples/esp32c3: build (riscv32imc, esp-hal), rustfmt and clippy (outside the workspace)"
+(cd examples/esp32c3 && CARGO_TARGET_DIR=../../target/e2e cargo build --quiet && cargo fmt --check \
+    && CARGO_TARGET_DIR=../../target/e2e cargo clippy --quiet -- -D warnings)
 
 step "device store benchmark smoke run (--quick)"
 cargo bench --quiet -p assetota-store --bench store -- --quick

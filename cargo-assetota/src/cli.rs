@@ -85,6 +85,8 @@ pub enum ImageFormat {
     Bin,
     /// The ELF file itself
     Elf,
+    /// ESP app image, as `espflash save-image` writes it [default for ESP chips]
+    Esp,
 }
 
 impl ImageFormat {
@@ -92,6 +94,15 @@ impl ImageFormat {
         match self {
             ImageFormat::Bin => "bin",
             ImageFormat::Elf => "elf",
+            ImageFormat::Esp => "esp",
+        }
+    }
+
+    /// The extension of the firmware file in the bundle.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Esp => "bin",
+            other => other.as_str(),
         }
     }
 }
@@ -118,7 +129,7 @@ pub struct BuildArgs {
     /// Output format of the report on stdout
     #[arg(long, value_enum, value_name = "FMT", default_value = "human")]
     pub message_format: MessageFormat,
-    /// Firmware image in the bundle [default: bin for `*-none*` targets, elf otherwise]
+    /// Firmware image in the bundle [default: esp for ESP chips, bin for other `*-none*` targets, elf otherwise]
     #[arg(long, value_enum)]
     pub format: Option<ImageFormat>,
     #[command(flatten)]

@@ -79,6 +79,9 @@ pub enum Error {
         findings: Vec<String>,
     },
 
+    #[error("`{}`: `--format esp` needs the ESP chip; set `chip = \"esp32c3\"` (or your chip) on the platform", file.display())]
+    NoChip { file: PathBuf },
+
     #[error("firmware `{}` does not fit platform `{platform}`\n{}", file.display(), list(.problems))]
     FirmwareTooBig {
         file: PathBuf,
@@ -311,9 +314,15 @@ impl Error {
                 FirmwareError::NoManifest { .. } => "assetota::no_manifest",
                 FirmwareError::CorruptManifest { .. } => "assetota::corrupt_manifest",
                 FirmwareError::ManifestTooNew { .. } => "assetota::manifest_version",
+                FirmwareError::WrongChip { .. } => "assetota::wrong_chip",
+                FirmwareError::SparseImage { .. } => "assetota::sparse_image",
+                FirmwareError::Esp { .. } | FirmwareError::BadEspImage { .. } => {
+                    "assetota::esp_image"
+                }
                 _ => "assetota::firmware",
             },
             Error::Stale { .. } => "assetota::stale",
+            Error::NoChip { .. } => "assetota::wrong_chip",
             Error::OverBudget { .. } | Error::FirmwareTooBig { .. } => "assetota::over_budget",
             Error::BundleTooNew { .. } => "assetota::bundle_version",
             Error::BadBundle { .. } => "assetota::bad_bundle",

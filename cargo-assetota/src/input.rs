@@ -16,6 +16,8 @@ const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 pub enum Kind {
     Elf,
     Flat,
+    /// An ESP app image (`espflash save-image`'s output).
+    Esp,
     Bundle,
 }
 
@@ -24,6 +26,7 @@ impl Kind {
         match self {
             Kind::Elf => "ELF",
             Kind::Flat => "flat image",
+            Kind::Esp => "ESP app image",
             Kind::Bundle => "bundle",
         }
     }
@@ -77,6 +80,17 @@ pub fn load(path: &Path) -> Result<Loaded> {
         return Ok(Loaded {
             path: path.to_owned(),
             kind: Kind::Elf,
+            firmware: bytes,
+            located,
+            bundle: None,
+        });
+    }
+    if bytes.first() == Some(&assetota_firmware::esp::ESP_IMAGE_MAGIC) {
+        // An ESP app image: checked (checksum, SHA-256) before it is read.
+        let (_, located) = assetota_firmware::esp::locate_app_image(path, &bytes)?;
+        return Ok(Loaded {
+            path: path.to_owned(),
+            kind: Kind::Esp,
             firmware: bytes,
             located,
             bundle: None,

@@ -7,6 +7,7 @@
 
 use crate::bytesize::parse_byte_size;
 use crate::codec::{Codec, PARTICLE_DEFLATE};
+use crate::esp;
 use crate::names::DEFAULT_MAX_NAME_LEN;
 use crate::partition::{PartitionError, PartitionTable};
 use crate::platform::{self, Container, Limits, Origin, Platform};
@@ -32,6 +33,7 @@ const PLATFORM_KEYS: &[&str] = &[
     "max-name",
     "app-partition",
     "ota-partition",
+    "chip",
 ];
 /// The keys of a platform of kind `assetota-store`.
 const STORE_KEYS: &[&str] = &[
@@ -48,6 +50,7 @@ const STORE_KEYS: &[&str] = &[
     "max-name",
     "app-partition",
     "ota-partition",
+    "chip",
 ];
 /// Keys of the generic block model that the store's layout fixes.
 const BLOCK_MODEL_KEYS: &[&str] = &[
@@ -534,6 +537,7 @@ fn custom_platform(
     };
     let (firmware_partitions, firmware_offsets) =
         firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
+    let esp = esp_platform(src, table, &key, partitions.as_ref())?;
 
     let block_size = get_size("block-size")?.unwrap_or(0);
     let per_block_overhead = get_size("per-block-overhead")?.unwrap_or(0);
@@ -590,8 +594,37 @@ fn custom_platform(
         firmware_partitions,
         firmware_offsets,
         store: None,
+        esp,
         origin: Origin::Config(src.path.to_owned()),
     })
+}
+
+/// The `chip` of an ESP platform, checked against [`esp::CHIPS`], with the
+/// app slots (`factory`, `ota_N`) of its partition table.
+fn esp_platform(
+    src: &Source,
+    table: &dyn TableLike,
+    key: &KeyFn<'_>,
+    partitions: Option<&PartitionTable>,
+) -> Result<Option<esp::EspPlatform>, ConfigError> {
+    let Some(item) = table.get("chip") else {
+        return Ok(None);
+    };
+    let chip = string(src, item, &key("chip"))?;
+    if !esp::CHIPS.contains(&chip.as_str()) {
+        return Err(src.error(
+            item.span(),
+            &key("chip"),
+            format!(
+                "is `{chip}`, not an ESP chip; known chips: {}",
+                esp::CHIPS.join(", ")
+            ),
+        ));
+    }
+    Ok(Some(esp::EspPlatform {
+        chip,
+        app_slots: partitions.map(esp::app_slots).unwrap_or_default(),
+    }))
 }
 
 /// The (app, OTA) partition sizes and offsets of a platform.
@@ -665,48 +698,65 @@ fn store_platform(
     let span_of = |k: &str| table.get(k).and_then(Item::span).or_else(|| item.span());
 
     let partitions = partition_table(get_str("partition-table")?, root, inputs)?;
-    let (size_key, partition_size, table_offset) =
-        match (get_size("partition-size")?, get_size("total")?, &partitions) {
-            (Some(_), Some(_), _) => {
+    let (size_key, partition_size, table_offset) = match (
+        get_size("partition-size")?,
+        get_size("total")?,
+        &partitions,
+    ) {
+        (Some(_), Some(_), _) => {
+            return Err(src.error(
+                span_of("total"),
+                &key("total"),
+                "and `partition-size` are both set; keep one",
+            ));
+        }
+        (Some(_), None, Some(_)) | (None, Some(_), Some(_)) => {
+            let k = if table.contains_key("total") {
+                "total"
+            } else {
+                "partition-size"
+            };
+            return Err(src.error(
+                span_of(k),
+                &key(k),
+                "and `partition-table` are both set; keep one",
+            ));
+        }
+        (Some(size), None, None) => ("partition-size", size, None),
+        (None, Some(size), None) => ("total", size, None),
+        (None, None, Some(parts)) => {
+            let part = get_str("partition")?.ok_or_else(|| {
+                src.error(
+                    item.span(),
+                    &key("partition"),
+                    "is missing; name the store's partition of the partition table",
+                )
+            })?;
+            let p = parts.get(&part)?;
+            if table.contains_key("chip")
+                && let Some((kind, _)) = esp::type_and_subtype(parts, p)
+                && !esp::is_data_type(&kind)
+            {
                 return Err(src.error(
-                    span_of("total"),
-                    &key("total"),
-                    "and `partition-size` are both set; keep one",
-                ));
-            }
-            (Some(_), None, Some(_)) | (None, Some(_), Some(_)) => {
-                let k = if table.contains_key("total") {
-                    "total"
-                } else {
-                    "partition-size"
-                };
-                return Err(src.error(
-                    span_of(k),
-                    &key(k),
-                    "and `partition-table` are both set; keep one",
-                ));
-            }
-            (Some(size), None, None) => ("partition-size", size, None),
-            (None, Some(size), None) => ("total", size, None),
-            (None, None, Some(parts)) => {
-                let part = get_str("partition")?.ok_or_else(|| {
-                    src.error(
-                        item.span(),
+                        span_of("partition"),
                         &key("partition"),
-                        "is missing; name the store's partition of the partition table",
-                    )
-                })?;
-                let p = parts.get(&part)?;
-                ("partition", p.size, p.offset)
+                        format!(
+                            "is `{part}`, a partition of type `{kind}` in `{}` (line {}); the store needs a `data` partition",
+                            parts.path.display(),
+                            p.line
+                        ),
+                    ));
             }
-            (None, None, None) => {
-                return Err(src.error(
+            ("partition", p.size, p.offset)
+        }
+        (None, None, None) => {
+            return Err(src.error(
                 item.span(),
                 &key("partition-size"),
                 "is missing; set `partition-size = \"1 MiB\"` or `partition-table` and `partition`",
             ));
-            }
-        };
+        }
+    };
     if partitions.is_none() && table.contains_key("partition") {
         return Err(src.error(
             span_of("partition"),
@@ -726,8 +776,16 @@ fn store_platform(
     };
     let (firmware_partitions, firmware_offsets) =
         firmware_partitions(src, item, &key, &get_str, partitions.as_ref())?;
+    let esp = esp_platform(src, table, &key, partitions.as_ref())?;
 
     let geometry_int = |k: &str| -> Result<u32, ConfigError> {
+        // An ESP chip's flash: 4 KiB sectors, esp-storage's word writes.
+        if let (None, Some(esp)) = (table.get(k), &esp) {
+            return Ok(match k {
+                "erase-size" => esp::ERASE_SIZE,
+                _ => esp::write_size(&esp.chip),
+            });
+        }
         let i = table.get(k).ok_or_else(|| {
             src.error(
                 item.span(),
@@ -765,7 +823,13 @@ fn store_platform(
             // The others (the driver's read size) are not about the config.
             _ => "write-size",
         };
-        src.error(span_of(k), &key(k), e.to_string())
+        let message = match e {
+            GeometryError::Empty => format!(
+                "gives {partition_size} B: {e} of {erase_size} B; the store needs at least one"
+            ),
+            e => e.to_string(),
+        };
+        src.error(span_of(k), &key(k), message)
     };
     geometry.layout().map_err(geometry_error)?;
     if let Some(offset) = partition_offset
@@ -803,5 +867,6 @@ fn store_platform(
     p.max_name_len = max_name_len;
     p.firmware_partitions = firmware_partitions;
     p.firmware_offsets = firmware_offsets;
+    p.esp = esp;
     Ok(p)
 }

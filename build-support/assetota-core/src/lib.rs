@@ -8,6 +8,7 @@ pub mod bytesize;
 pub mod cache;
 pub mod codec;
 pub mod config;
+pub mod esp;
 pub mod manifest;
 pub mod measure;
 pub mod names;

@@ -103,6 +103,9 @@ pub struct Platform {
     /// The device store's geometry, for platforms of kind `assetota-store`;
     /// `None` for every other platform.
     pub store: Option<StoreGeometry>,
+    /// The ESP chip and the app slots of its partition table, for platforms
+    /// with `chip = "…"` (`crate::esp`); `None` for every other platform.
+    pub esp: Option<crate::esp::EspPlatform>,
     pub origin: Origin,
 }
 
@@ -212,6 +215,7 @@ fn particle(row: &ParticleRow, name: &str) -> Platform {
         firmware_partitions: None,
         firmware_offsets: None,
         store: None,
+        esp: None,
         origin: Origin::BuiltIn,
     }
 }
@@ -254,6 +258,7 @@ pub fn unconstrained(codec: Codec) -> Platform {
         firmware_partitions: None,
         firmware_offsets: None,
         store: None,
+        esp: None,
         origin: Origin::Unconstrained,
     }
 }
@@ -293,6 +298,7 @@ pub fn store_platform(
         firmware_partitions: None,
         firmware_offsets: None,
         store: Some(geometry),
+        esp: None,
         origin,
     })
 }

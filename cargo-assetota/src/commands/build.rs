@@ -205,7 +205,10 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         );
         bundle::check_budget(shell, &package.name, &budget)?;
 
-        let format = args.format.unwrap_or(if triple.contains("-none") {
+        let chip = super::esp_slots::chip(&platform, &elf, Some(&triple));
+        let format = args.format.unwrap_or(if chip.is_some() {
+            ImageFormat::Esp
+        } else if triple.contains("-none") {
             ImageFormat::Bin
         } else {
             ImageFormat::Elf
@@ -229,6 +232,7 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
             located: &located,
             budget: &budget,
             format,
+            chip,
             out: out.clone(),
             write_image_to: Some(path.with_file_name(format!("{}.bin", binary.bin))),
         })?;
@@ -261,14 +265,20 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
             });
         }
         bundle::show_firmware_check(shell, written.firmware_check.as_ref());
+        super::esp_slots::show(shell, written.slot_check.as_ref());
         shell.status("Budget", report::budget_line(&budget));
         if let Some(image) = &written.image_path {
             shell.verbose(
                 "Image",
                 format_args!(
-                    "{} ({} flat binary)",
+                    "{} ({} {})",
                     display_path(image),
-                    Bytes(written.image_len)
+                    Bytes(written.image_len),
+                    if format == ImageFormat::Esp {
+                        "ESP app image"
+                    } else {
+                        "flat binary"
+                    }
                 ),
             );
         }

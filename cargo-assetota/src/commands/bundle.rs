@@ -28,6 +28,8 @@ pub struct Job<'a> {
     pub located: &'a Located,
     pub budget: &'a Budget,
     pub format: ImageFormat,
+    /// The ESP chip, for `ImageFormat::Esp` (see `esp_slots::chip`).
+    pub chip: Option<String>,
     pub out: PathBuf,
     /// Also write the flat image here (beside the ELF, as `objcopy` would).
     pub write_image_to: Option<PathBuf>,
@@ -39,6 +41,8 @@ pub struct Written {
     pub image_len: u64,
     pub image_path: Option<PathBuf>,
     pub firmware_check: Option<FirmwareCheck>,
+    /// The ESP app image against the table's app slots.
+    pub slot_check: Option<super::esp_slots::SlotCheck>,
 }
 
 pub fn write(job: Job<'_>) -> Result<Written> {
@@ -57,6 +61,13 @@ pub fn write(job: Job<'_>) -> Result<Written> {
             })?;
             (Cow::Owned(flat.bytes), offset, Some(flat.base_address))
         }
+        ImageFormat::Esp => {
+            let chip = job.chip.as_deref().ok_or_else(|| Error::NoChip {
+                file: job.elf_path.to_owned(),
+            })?;
+            let esp = assetota_firmware::esp::app_image(job.elf_path, job.elf, job.located, chip)?;
+            (Cow::Owned(esp.bytes), esp.manifest_offset, None)
+        }
     };
     // The offset recorded must lead to the same manifest in the stored image.
     let manifest = assetota_firmware::decode(
@@ -72,11 +83,24 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     let firmware_file = format!(
         "{}.{}",
         job.bin.as_deref().unwrap_or(&job.package.name),
-        job.format.as_str()
+        job.format.extension()
     );
     let budget = job.budget;
     let platform = &budget.platform;
     let firmware_check = FirmwareCheck::run(platform, &image, &job.package.version)?;
+    let slot_check = match job.format {
+        ImageFormat::Esp => super::esp_slots::SlotCheck::run(platform, image.len() as u64),
+        _ => None,
+    };
+    if let Some(check) = &slot_check
+        && !check.fits
+    {
+        return Err(Error::FirmwareTooBig {
+            file: job.elf_path.to_owned(),
+            platform: platform.name.clone(),
+            problems: check.problems(),
+        });
+    }
     if let Some(check) = &firmware_check
         && !check.fits
     {
@@ -108,7 +132,9 @@ pub fn write(job: Job<'_>) -> Result<Written> {
         assets: bundle::assets_json(budget),
         total_size: budget.total_size,
         total_storage_size: budget.total_storage_size,
-        fits: budget.fits() && firmware_check.as_ref().is_none_or(|c| c.fits),
+        fits: budget.fits()
+            && firmware_check.as_ref().is_none_or(|c| c.fits)
+            && slot_check.as_ref().is_none_or(|c| c.fits),
     };
 
     let mut entries = vec![];
@@ -130,7 +156,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     }
     let image_len = image.len() as u64;
     let image_path = match (&job.write_image_to, job.format) {
-        (Some(path), ImageFormat::Bin) => {
+        (Some(path), ImageFormat::Bin | ImageFormat::Esp) => {
             crate::files::write_atomically(path, &image)?;
             Some(path.clone())
         }
@@ -146,6 +172,7 @@ pub fn write(job: Job<'_>) -> Result<Written> {
         image_len,
         image_path,
         firmware_check,
+        slot_check,
     })
 }
 
@@ -250,7 +277,10 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     );
     check_budget(shell, &bin, &budget)?;
 
-    let format = args.format.unwrap_or(if elf.is_bare_metal() {
+    let chip = super::esp_slots::chip(&platform, &elf, args.target.as_deref());
+    let format = args.format.unwrap_or(if chip.is_some() {
+        ImageFormat::Esp
+    } else if elf.is_bare_metal() {
         ImageFormat::Bin
     } else {
         ImageFormat::Elf
@@ -275,10 +305,12 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
         located: &located,
         budget: &budget,
         format,
+        chip,
         out: out.clone(),
         write_image_to: None,
     })?;
     show_firmware_check(shell, written.firmware_check.as_ref());
+    super::esp_slots::show(shell, written.slot_check.as_ref());
     shell.status("Budget", report::budget_line(&budget));
     shell.status(
         "Bundled",

@@ -185,6 +185,16 @@ pub fn run(args: ImageArgs, shell: &mut Shell) -> Result<()> {
                 .unwrap_or_default(),
         ),
     );
+    // The store partition of an ESP firmware, for espflash to program.
+    if m.firmware.format == "esp"
+        && args.format == StoreImageFormat::Bin
+        && let Some(offset) = address.or(geometry.partition_offset)
+    {
+        shell.status(
+            "Flash",
+            format_args!("espflash write-bin {offset:#x} {}", display_path(&args.out)),
+        );
+    }
     if args.skip_erased {
         shell.note(
             "erased (all-0xFF) ranges were left out of the file: program it only with a tool that erases the whole store partition first, or stale flash contents survive there",

@@ -3,6 +3,7 @@
 mod build;
 mod bundle;
 mod diff;
+mod esp_slots;
 mod export;
 mod image;
 mod init;

@@ -52,6 +52,16 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
         ));
     }
 
+    // An ESP app image must be one the bootloader accepts.
+    if fw.format == "esp"
+        && let Err(e) = assetota_firmware::esp::AppImage::parse(
+            std::path::Path::new(&fw.file),
+            &contents.firmware,
+        )
+    {
+        problems.push(e.to_string());
+    }
+
     // The embedded manifest at the recorded offset against manifest.json.
     let located = assetota_firmware::Located {
         offset: fw.manifest_offset as usize,

@@ -237,6 +237,23 @@ impl<'a> ElfFile<'a> {
                 });
             }
         }
+        // Far-apart regions (an ESP chip's flash mappings and RAM) would make
+        // the flat image a dump of the address space: refuse, naming the
+        // formats that fit.
+        let mut spans: Vec<(u64, u64)> = placed.iter().map(|p| (p.lma, p.lma + p.size)).collect();
+        spans.sort_unstable();
+        let mut end = spans.first().map_or(0, |s| s.1);
+        for &(start, stop) in spans.iter().skip(1) {
+            if start > end && start - end > MAX_FLAT_GAP {
+                return Err(Error::SparseImage {
+                    path: path.to_owned(),
+                    from: end,
+                    to: start,
+                    gap: start - end,
+                });
+            }
+            end = end.max(stop);
+        }
         let base = placed.iter().map(|p| p.lma).min().unwrap_or(0);
         let total = placed
             .iter()
@@ -273,6 +290,10 @@ fn beyond_address_space(path: &Path) -> Error {
         detail: "a loadable section ends beyond the end of the address space".into(),
     }
 }
+
+/// Largest gap between two loadable regions that a flat image pads over;
+/// farther apart, `flat_image` refuses ([`Error::SparseImage`]).
+pub const MAX_FLAT_GAP: u64 = 16 << 20;
 
 /// Largest flat image `flat_image` makes (gaps included).
 pub const MAX_FLAT_IMAGE: u64 = 256 << 20;

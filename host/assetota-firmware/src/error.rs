@@ -51,6 +51,52 @@ pub enum Error {
         version: u16,
     },
 
+    /// An ESP app image cannot be made from this ELF.
+    #[error("`{}` cannot be made into an ESP app image: {detail}", path.display())]
+    Esp {
+        /// The ELF.
+        path: PathBuf,
+        /// Why, for the message.
+        detail: String,
+    },
+
+    /// A file that starts like an ESP app image but is not a valid one.
+    #[error("`{}` is not a valid ESP app image: {detail}", path.display())]
+    BadEspImage {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, for the message.
+        detail: String,
+    },
+
+    /// An ELF for another chip than the one configured.
+    #[error("`{}` is not firmware for the {chip} (the platform's `chip`): it is {found}; build for the {chip} or fix `chip`", path.display())]
+    WrongChip {
+        /// The ELF.
+        path: PathBuf,
+        /// The chip configured.
+        chip: String,
+        /// What the ELF is, for the message.
+        found: String,
+    },
+
+    /// A chip name espflash does not know.
+    #[error("`{0}` is not an ESP chip this cargo-assetota makes images for (known: {known})", known = crate::chips::CHIP_IDS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "))]
+    UnknownChip(String),
+
+    /// An ELF whose flat image would be mostly padding between far-apart regions.
+    #[error("`{}` has loadable sections {gap} bytes apart ({from:#x} to {to:#x}), too much for a flat image (it would be a dump of the address space): check the linker script's AT> regions, use `--format elf`, or, for an ESP chip, the ESP app image (set `chip = \"esp32c3\"` (or your chip) on the platform, or build for an `xtensa-esp32*` target)", path.display())]
+    SparseImage {
+        /// The ELF.
+        path: PathBuf,
+        /// The end of the region below the gap.
+        from: u64,
+        /// The start of the region above it.
+        to: u64,
+        /// The gap in bytes.
+        gap: u64,
+    },
+
     /// Neither an ELF nor a flat image with a manifest.
     #[error("`{}` is not an ELF file, a flat firmware image with an assetota manifest, or a bundle", .0.display())]
     Unrecognized(PathBuf),

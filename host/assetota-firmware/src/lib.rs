@@ -1,18 +1,21 @@
 //! Firmware files as cargo-assetota reads them: where the assetota manifest is
 //! inside an ELF (its `.assetota` section, else the `__ASSETOTA_MANIFEST`
 //! symbol) or a flat image (by magic and CRC), and the flat binary image of a
-//! bare-metal ELF; WinnerMicro W800 images ([`w800`]).
+//! bare-metal ELF; the ESP app image of an ESP ELF (as `espflash save-image`
+//! writes it, [`esp`]); WinnerMicro W800 images ([`w800`]).
 //!
 //! Every function takes the bytes and the path they came from (for messages);
 //! none reads files, prints or exits.
 
 #![warn(missing_docs)]
 
+mod chips;
 mod elf;
 mod error;
+pub mod esp;
 mod locate;
 pub mod w800;
 
-pub use elf::{ELF_MAGIC, ElfFile, FlatImage, MAX_FLAT_IMAGE};
+pub use elf::{ELF_MAGIC, ElfFile, FlatImage, MAX_FLAT_GAP, MAX_FLAT_IMAGE};
 pub use error::{Error, Result};
 pub use locate::{Located, decode, locate_flat};

@@ -18,11 +18,8 @@ use std::path::Path;
 use assetota_bundle::{ASSETS_PREFIX, FORMAT, MAX_ENTRY, MAX_TOTAL, read_bytes};
 use libfuzzer_sys::fuzz_target;
 
-// The hostile-zip writer of the CLI's tests: one writer for both (std only).
-#[path = "../../cargo-assetota/tests/support/raw_zip.rs"]
-#[allow(dead_code)]
-mod raw_zip;
-use raw_zip::{RawZip, ZipEntry};
+// The hostile-zip writer the CLI's tests use too.
+use assetota_raw_zip::{RawZip, ZipEntry};
 
 fuzz_target!(|data: &[u8]| {
     check(data);

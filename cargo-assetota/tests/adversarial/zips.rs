@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::harness::*;
 use crate::support::*;
 
-// The writer of hostile zips is the shared one (`tests/support/raw_zip.rs`).
+// The writer of hostile zips is the shared one (the `assetota-raw-zip` crate).
 use crate::support::{RawZip as Zip, ZipEntry as E};
 
 fn deflate(data: &[u8]) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! `adversarial`, `image` and `export_serve` binaries): the binary under test
 //! and its clean environment, runs with a deadline, real projects in temporary
 //! directories built by the real cargo, and the hostile-zip writer
-//! ([`raw_zip`], shared with `fuzz/fuzz_targets/bundle_read.rs`).
+//! (the `assetota-raw-zip` crate, which `fuzz/fuzz_targets/bundle_read.rs` links too).
 //!
 //! Not every binary uses every helper: each includes this module with
 //! `#[allow(dead_code)]`.
@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub mod raw_zip;
 #[allow(unused_imports)] // not every binary writes hostile zips
-pub use raw_zip::{RawEntry, RawZip, ZipEntry, crc32};
+pub use assetota_raw_zip::{RawEntry, RawZip, ZipEntry, crc32};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -1,6 +1,6 @@
-//! A raw zip writer for hostile archives, dependency-free (std only) so that
-//! the CLI tests, the adversarial suite and `fuzz/fuzz_targets/bundle_read.rs`
-//! share one writer: any name, method, flags, declared size and unix mode,
+//! A raw zip writer for hostile archives, dependency-free (std only), one
+//! crate that the CLI tests, the adversarial suite and
+//! `fuzz/fuzz_targets/bundle_read.rs` all link: any name, method, flags, declared size and unix mode,
 //! duplicates and overlapping entries, which the zip crate refuses to write.
 
 /// The archive being written: local headers and central records.

@@ -209,6 +209,7 @@ impl From<assetota_bundle::Error> for Error {
             B::Zip { path, source } => Error::Zip { path, source },
             B::ExportLayout { path, reason } => Error::ExportLayout { path, reason },
             B::BlobConflict { dir, conflicts } => Error::BlobConflict { dir, conflicts },
+            B::Firmware(e) => Error::Firmware(e),
             other => Error::BadBundle {
                 path: std::path::PathBuf::new(),
                 reason: other.to_string(),

@@ -75,4 +75,8 @@ pub enum Error {
         /// One line per blob in the way.
         conflicts: Vec<String>,
     },
+    /// The firmware entry's embedded manifest is in a format newer than
+    /// this crate reads.
+    #[error(transparent)]
+    Firmware(#[from] assetota_firmware::Error),
 }

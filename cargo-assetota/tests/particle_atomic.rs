@@ -14,7 +14,6 @@
 //! `tests/oracle`, as in `particle_cli.rs`). The tmpfs cases need root: where
 //! they cannot run they fail with the reason (`support::cannot_run`).
 
-#[allow(dead_code)]
 mod particle_support;
 #[allow(dead_code)]
 mod support;

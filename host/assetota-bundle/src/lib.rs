@@ -17,5 +17,5 @@ mod write;
 
 pub use error::{Error, Result};
 pub use manifest::*;
-pub use read::{Contents, central_directory_names, read, read_bytes};
+pub use read::{Contents, central_directory_names, check_entry_name, read, read_bytes};
 pub use write::{Entry, timestamp, write};

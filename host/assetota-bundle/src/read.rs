@@ -106,7 +106,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
                 "has a name that is not UTF-8",
             )
         })?;
-        check_name(&name).map_err(|reason| hostile(&name, reason))?;
+        check_entry_name(&name, false).map_err(|reason| hostile(&name, reason))?;
         if f.is_dir() {
             return Err(hostile(
                 &name,
@@ -214,7 +214,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
             .flat_map(|a| [a.name.as_str(), a.file.as_str()]),
     );
     for name in listed_names {
-        if let Err(reason) = check_name(name) {
+        if let Err(reason) = check_entry_name(name, false) {
             return Err(bad(format!(
                 "`{MANIFEST_JSON}` lists `{}`, which {reason}",
                 printable(name)
@@ -305,9 +305,14 @@ fn printable(name: &str) -> String {
         .collect()
 }
 
-/// Rejects names that are unsafe anywhere: absolute, drive-relative, with `..`
-/// or `.` or empty components, backslashes or control characters.
-fn check_name(name: &str) -> std::result::Result<(), &'static str> {
+/// Rejects zip entry names that are unsafe anywhere: absolute, drive-relative,
+/// with `..` or `.` or empty components, backslashes or control characters.
+/// With `directory_slash`, one trailing `/` (a directory entry's name) is not
+/// an empty component. Shared with the Particle bundle reader.
+pub fn check_entry_name(
+    name: &str,
+    directory_slash: bool,
+) -> std::result::Result<(), &'static str> {
     if name.is_empty() {
         return Err("has an empty name");
     }
@@ -323,7 +328,11 @@ fn check_name(name: &str) -> std::result::Result<(), &'static str> {
     if name.chars().any(char::is_control) {
         return Err("has control characters in its name");
     }
-    for component in name.split('/') {
+    let path = match directory_slash {
+        true => name.strip_suffix('/').unwrap_or(name),
+        false => name,
+    };
+    for component in path.split('/') {
         match component {
             ".." => return Err("has a `..` component (path traversal)"),
             "." | "" => return Err("has an empty or `.` path component"),
@@ -384,7 +393,7 @@ mod tests {
             "a\nb",
             "",
         ] {
-            assert!(check_name(bad).is_err(), "{bad:?}");
+            assert!(check_entry_name(bad, false).is_err(), "{bad:?}");
         }
         for good in [
             "manifest.json",
@@ -392,7 +401,7 @@ mod tests {
             "hello.bin",
             "assets/..dots",
         ] {
-            assert!(check_name(good).is_ok(), "{good:?}");
+            assert!(check_entry_name(good, false).is_ok(), "{good:?}");
         }
     }
 }

@@ -228,35 +228,6 @@ pub fn looks_like_particle_bundle(bytes: &[u8]) -> bool {
     !names.iter().any(|n| n == b"manifest.json") && names.iter().any(root_bin)
 }
 
-/// Rejects names that are unsafe anywhere: absolute, drive letters, `..`, `.`
-/// or empty components, backslashes, control characters.
-fn check_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() {
-        return Err("has an empty name");
-    }
-    if name.contains('\\') {
-        return Err("has a backslash in its name (a Windows path separator)");
-    }
-    if name.starts_with('/') {
-        return Err("has an absolute path");
-    }
-    if name.len() >= 2 && name.as_bytes()[1] == b':' {
-        return Err("has a drive letter in its name");
-    }
-    if name.chars().any(char::is_control) {
-        return Err("has control characters in its name");
-    }
-    let trimmed = name.strip_suffix('/').unwrap_or(name);
-    for component in trimmed.split('/') {
-        match component {
-            ".." => return Err("has a `..` component (path traversal)"),
-            "." | "" => return Err("has an empty or `.` path component"),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// Reads a Particle bundle, refusing duplicates, unsafe names, symlinks,
 /// encrypted entries, methods other than stored/deflate and decompression
 /// bombs (entries over the caps, impossible ratios, data longer than
@@ -292,7 +263,7 @@ pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
                 "has a name that is not UTF-8".into(),
             )
         })?;
-        check_name(&name).map_err(|r| hostile(&name, r.into()))?;
+        assetota_bundle::check_entry_name(&name, true).map_err(|r| hostile(&name, r.into()))?;
         if f.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000) {
             return Err(hostile(&name, "is a symbolic link".into()));
         }

@@ -210,10 +210,6 @@ impl From<assetota_bundle::Error> for Error {
             B::ExportLayout { path, reason } => Error::ExportLayout { path, reason },
             B::BlobConflict { dir, conflicts } => Error::BlobConflict { dir, conflicts },
             B::Firmware(e) => Error::Firmware(e),
-            other => Error::BadBundle {
-                path: std::path::PathBuf::new(),
-                reason: other.to_string(),
-            },
         }
     }
 }
@@ -320,7 +316,7 @@ impl Error {
                 FirmwareError::Esp { .. } | FirmwareError::BadEspImage { .. } => {
                     "assetota::esp_image"
                 }
-                _ => "assetota::firmware",
+                FirmwareError::UnknownChip(_) => "assetota::firmware",
             },
             Error::Stale { .. } => "assetota::stale",
             Error::NoChip { .. } => "assetota::wrong_chip",

@@ -7,7 +7,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a firmware file cannot be read as one.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The file does not start with the ELF magic.
     #[error("`{}` is not an ELF file", .0.display())]

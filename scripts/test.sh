@@ -116,6 +116,14 @@ cargo "+$MSRV_CORE" check --quiet -p assetota-store --features xz
 step "MSRV $MSRV_CLI: cargo-assetota"
 cargo "+$MSRV_CLI" check --quiet -p cargo-assetota
 
+step "cargo-assetota without its default esp feature: no espflash in the tree, clippy clean"
+if cargo tree -p cargo-assetota --no-default-features -e normal,build -i espflash >/dev/null 2>&1; then
+    echo "espflash is in cargo-assetota's tree without the esp feature" >&2
+    exit 1
+fi
+cargo clippy --quiet -p cargo-assetota --no-default-features --all-targets -- -D warnings
+cargo test --quiet -p assetota-firmware --no-default-features --lib
+
 step "build-support without the xz feature (the helper's default)"
 cargo test --quiet -p assetota-core --no-default-features
 cargo clippy --quiet -p assetota-build --no-default-features --all-targets -- -D warnings

@@ -102,6 +102,18 @@ fn esp32c3_example_end_to_end() {
         json["firmware"]["size"].as_u64().unwrap(),
         image.len() as u64
     );
+    // esp-hal names the chip in `.espressif.metadata`; our reader of it (which
+    // a build without the `esp` feature relies on) agrees with espflash's.
+    let elf_bytes = std::fs::read(&elf).unwrap();
+    let parsed = assetota_firmware::ElfFile::parse(&elf, &elf_bytes).unwrap();
+    assert_eq!(
+        assetota_firmware::esp::elf_chip(&parsed).as_deref(),
+        Some("esp32c3")
+    );
+    assert_eq!(
+        espflash::image_format::Metadata::from_bytes(Some(&elf_bytes)).chip_name(),
+        Some("esp32c3")
+    );
     // The image written beside the ELF is the same one.
     assert!(std::fs::read(debug.join(format!("{BIN}.bin"))).unwrap() == image);
 

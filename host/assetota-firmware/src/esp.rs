@@ -13,9 +13,6 @@
 
 use std::path::Path;
 
-use espflash::flasher::{FlashData, FlashSettings, FlashSize};
-use espflash::image_format::idf::IdfBootloaderFormat;
-use espflash::target::Chip;
 use goblin::elf::header::{EM_RISCV, EM_XTENSA};
 use sha2::{Digest, Sha256};
 
@@ -62,7 +59,7 @@ pub fn app_image(
     located: &Located,
     chip: &str,
 ) -> Result<EspAppImage> {
-    let (chip_name, esp_chip) = parse_chip(chip)?;
+    let chip_name = parse_chip(chip)?;
     check_chip(path, elf, chip_name)?;
     if !has_app_descriptor(elf) {
         return Err(Error::Esp {
@@ -70,25 +67,11 @@ pub fn app_image(
             detail: "it has no ESP-IDF app descriptor (`esp_app_desc` or a `.flash.appdesc` section), which the bootloader needs; add `esp_bootloader_esp_idf::esp_app_desc!();` to the firmware".into(),
         });
     }
-    let flash_data = FlashData::new(
-        FlashSettings::new(None, Some(FlashSize::default()), None),
-        0,
-        None,
-        esp_chip,
-        esp_chip.default_xtal_frequency(),
-    );
-    let format =
-        IdfBootloaderFormat::new(elf.bytes, &flash_data, None, None, None, None).map_err(|e| {
-            Error::Esp {
-                path: path.to_owned(),
-                detail: format!("espflash cannot make its {chip_name} app image: {e}"),
-            }
+    let bytes =
+        crate::esp_writer::save_image(elf.bytes, chip_name).map_err(|detail| Error::Esp {
+            path: path.to_owned(),
+            detail,
         })?;
-    let bytes: Vec<u8> = format
-        .ota_segments()
-        .next()
-        .map(|s| s.data().to_vec())
-        .unwrap_or_default();
 
     let address = manifest_address(elf, located).ok_or_else(|| Error::Esp {
         path: path.to_owned(),
@@ -110,23 +93,45 @@ pub fn app_image(
     })
 }
 
-fn parse_chip(chip: &str) -> Result<(&'static str, Chip)> {
-    let name = CHIP_IDS
+fn parse_chip(chip: &str) -> Result<&'static str> {
+    CHIP_IDS
         .iter()
         .map(|(c, _)| *c)
         .find(|c| *c == chip)
-        .ok_or_else(|| Error::UnknownChip(chip.to_owned()))?;
-    let esp: Chip = name
-        .parse()
-        .map_err(|_| Error::UnknownChip(chip.to_owned()))?;
-    Ok((name, esp))
+        .ok_or_else(|| Error::UnknownChip(chip.to_owned()))
 }
 
 /// The chip an ESP ELF says it is for: esp-hal's `build_info.CHIP_NAME` in
-/// its `.espressif.metadata` section.
+/// its `.espressif.metadata` section (a symbol of that section whose bytes
+/// are the name). Read here rather than through espflash so that a build
+/// without the `esp-image` feature still recognises ESP firmware.
 pub fn elf_chip(elf: &ElfFile<'_>) -> Option<String> {
-    let metadata = espflash::image_format::Metadata::from_bytes(Some(elf.bytes));
-    metadata.chip_name().map(str::to_owned)
+    const METADATA_SECTION: &str = ".espressif.metadata";
+    const CHIP_NAME: &str = "build_info.CHIP_NAME";
+    let e = &elf.elf;
+    let (index, section) = e
+        .section_headers
+        .iter()
+        .enumerate()
+        .find(|(_, sh)| e.shdr_strtab.get_at(sh.sh_name) == Some(METADATA_SECTION))?;
+    let symbol = e
+        .syms
+        .iter()
+        .find(|s| s.st_shndx == index && e.strtab.get_at(s.st_name) == Some(CHIP_NAME))?;
+    let start = symbol
+        .st_value
+        .checked_sub(section.sh_addr)?
+        .checked_add(section.sh_offset)?;
+    let end = start.checked_add(symbol.st_size)?;
+    if symbol.st_value.checked_add(symbol.st_size)?
+        > section.sh_addr.checked_add(section.sh_size)?
+    {
+        return None;
+    }
+    let bytes = elf
+        .bytes
+        .get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
+    std::str::from_utf8(bytes).ok().map(str::to_owned)
 }
 
 /// Refuses an ELF built for another chip than `chip`.
@@ -338,10 +343,11 @@ pub fn locate_app_image(path: &Path, bytes: &[u8]) -> Result<(AppImage, Located)
 mod tests {
     use super::*;
 
+    #[cfg(feature = "esp-image")]
     #[test]
     fn chip_ids_are_espflash_s() {
         for (name, id) in CHIP_IDS {
-            let chip: Chip = name.parse().unwrap();
+            let chip: espflash::target::Chip = name.parse().unwrap();
             assert_eq!(chip.id(), *id, "{name}");
         }
     }

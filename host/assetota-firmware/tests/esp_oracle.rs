@@ -123,6 +123,12 @@ fn check_chip(chip: &str) {
     let elf = ElfFile::parse(&elf_path, &bytes).unwrap();
     let located = elf.locate_manifest(&elf_path).unwrap();
     let image = esp::app_image(&elf_path, &elf, &located, chip).unwrap();
+    // Our reader of `.espressif.metadata` (used without the esp-image feature)
+    // agrees with espflash's.
+    assert_eq!(
+        esp::elf_chip(&elf).as_deref(),
+        espflash::image_format::Metadata::from_bytes(Some(&bytes)).chip_name()
+    );
 
     if let Some(espflash) = &espflash {
         let oracle = save_image(espflash, chip, &elf_path);

@@ -340,7 +340,7 @@ fn decompression_bombs_hit_the_ratio_total_and_entry_caps() {
         4,
         &[
             "entry `assets/huge.bin`",
-            "more than the 268435456-byte limit",
+            "more than the 268,435,456 B limit",
         ],
     );
 
@@ -381,7 +381,7 @@ fn decompression_bombs_hit_the_ratio_total_and_entry_caps() {
         "total cap",
         &three,
         4,
-        &["entry `assets/z3.bin`", "past 536870912 decompressed bytes"],
+        &["entry `assets/z3.bin`", "past 536,870,912 B decompressed"],
     );
 
     // Bombs that lie small, so no cap applies to what they declare. One

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read};
 use std::path::Path;
 
+use assetota_core::bytesize::Bytes;
+
 use crate::error::{Error, Result};
 use crate::manifest::*;
 
@@ -39,7 +41,10 @@ pub fn read(path: &Path) -> Result<Contents> {
         .len();
     let too_big = || Error::BadBundle {
         path: path.to_owned(),
-        reason: format!("it is more than the {MAX_TOTAL}-byte limit for a bundle"),
+        reason: format!(
+            "it is more than the {} limit for a bundle",
+            Bytes(MAX_TOTAL)
+        ),
     };
     if len > MAX_TOTAL {
         return Err(too_big());
@@ -135,7 +140,9 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
             return Err(hostile(
                 &name,
                 &format!(
-                    "declares {size} bytes, more than the {MAX_ENTRY}-byte limit (decompression bomb)"
+                    "declares {}, more than the {} limit (decompression bomb)",
+                    Bytes(size),
+                    Bytes(MAX_ENTRY)
                 ),
             ));
         }
@@ -153,7 +160,8 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Contents> {
             return Err(hostile(
                 &name,
                 &format!(
-                    "brings the bundle past {MAX_TOTAL} decompressed bytes (decompression bomb)"
+                    "brings the bundle past {} decompressed (decompression bomb)",
+                    Bytes(MAX_TOTAL)
                 ),
             ));
         }

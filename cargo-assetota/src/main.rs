@@ -85,8 +85,19 @@ impl fmt::Display for Diagnostic<'_> {
 }
 
 impl std::error::Error for Diagnostic<'_> {
+    /// The cause chain miette prints under the message, without the causes
+    /// the message already spells out (`cannot read `x`: No such file…`), so
+    /// that each is printed once.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(self.0)
+        let message = self.0.to_string();
+        let mut cause = std::error::Error::source(self.0);
+        while let Some(c) = cause {
+            if !message.contains(&c.to_string()) {
+                break;
+            }
+            cause = c.source();
+        }
+        cause
     }
 }
 

@@ -140,9 +140,17 @@ fn bad_inputs_get_clear_errors() {
     p.cli(&["bundle", "Cargo.toml", "--assets", "assets"])
         .failure(1)
         .stderr_has("is not an ELF file");
-    p.cli(&["inspect", "missing.elf"])
+    let missing = p
+        .cli(&["inspect", "missing.elf"])
         .failure(1)
         .stderr_has("cannot read `missing.elf`");
+    // The I/O cause is in the message; miette's cause chain does not repeat it.
+    assert_eq!(
+        missing.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        missing.stderr
+    );
 
     // Truncated ELF.
     let bytes = std::fs::read(&elf).unwrap();

@@ -14,20 +14,8 @@ use proptest::test_runner::{Config as PtConfig, TestRunner};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use assetota_test_oracles::inputs::noise;
 use assetota_test_oracles::node;
-
-/// Deterministic bytes (xorshift64).
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    seed |= 1;
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 24) as u8
-        })
-        .collect()
-}
 
 /// Word-like text from a small vocabulary.
 fn text(len: usize, seed: u64) -> Vec<u8> {

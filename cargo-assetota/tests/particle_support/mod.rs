@@ -9,6 +9,7 @@ pub use assetota_particle::{app, asset, module, zip};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use assetota_test_oracles::inputs::noise;
 use assetota_test_oracles::node;
 
 use serde_json::{Value, json};
@@ -143,19 +144,6 @@ process.stdout.write(JSON.stringify(a));
         reserved_blocks: get("reservedBlocks"),
         max_single_asset_size: get("maxSingleAssetSize"),
     }
-}
-
-/// A deterministic byte stream (xorshift64).
-pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    seed |= 1;
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 24) as u8
-        })
-        .collect()
 }
 
 /// Text-like bytes that compress well.

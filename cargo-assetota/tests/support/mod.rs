@@ -392,17 +392,10 @@ impl Project {
 pub const META: &str = "[package.metadata.assetota]\ndir = \"assets\"\n";
 pub const META_P2: &str = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"p2\"\n";
 
-/// Deterministic incompressible bytes (xorshift64 of a spread `seed`).
+/// Deterministic incompressible bytes: the shared xorshift64 noise of a
+/// spread `seed` (so that seeds 1, 2, … start far apart).
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    assetota_test_oracles::inputs::noise(len, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// Entries of a zip: (name, bytes), in archive order.

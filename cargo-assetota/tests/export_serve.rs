@@ -32,19 +32,6 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Deterministic incompressible bytes.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 /// Two releases of one package, built once for every test of this file.
 struct Releases {
     r1: PathBuf,

@@ -21,19 +21,6 @@ use assetota_core::store_image::{self, Expected, ImageError, StoreError};
 use serde_json::Value;
 use support::*;
 
-/// Deterministic incompressible bytes.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 const STORE_META: &str = r#"[package.metadata.assetota]
 dir = "assets"
 platform = "board"

@@ -82,16 +82,43 @@ impl Particle {
     /// [--modules DIR]` with `SOURCE_DATE_EPOCH=epoch`, in the clean
     /// environment of `support::command`.
     fn bundle(&self, out: &Path, modules: Option<&Path>, epoch: &str) -> Command {
-        let app = path_str(&self.app);
-        let out = path_str(out);
-        let mut args = vec!["bundle", &app, "--assets", "assets", "-o", &out];
-        let modules = modules.map(path_str);
-        if let Some(m) = &modules {
-            args.extend(["--modules", m.as_str()]);
-        }
+        let args = self.bundle_args(out, modules);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut cmd = command(self.path(), &args);
         cmd.env("SOURCE_DATE_EPOCH", epoch);
         cmd
+    }
+
+    /// `bundle tracker.bin --assets assets -o OUT [--modules DIR]`.
+    fn bundle_args(&self, out: &Path, modules: Option<&Path>) -> Vec<String> {
+        let mut args = ["bundle", &path_str(&self.app), "--assets", "assets", "-o"]
+            .map(str::to_owned)
+            .to_vec();
+        args.push(path_str(out));
+        if let Some(m) = modules {
+            args.extend(["--modules".to_owned(), path_str(m)]);
+        }
+        args
+    }
+
+    /// The lengths of what a clean run (`EPOCHS[0]`) writes: the bundle and,
+    /// with `modules`, each module; measured in a scratch directory of the
+    /// project, removed again.
+    fn clean_run_sizes(&self, modules: bool) -> Sizes {
+        let probe = self.path().join("probe");
+        std::fs::create_dir_all(&probe).unwrap();
+        let (out, dir) = (probe.join("out.zip"), probe.join("modules"));
+        let modules = modules.then_some(dir.as_path());
+        ok(run(self.bundle(&out, modules, EPOCHS[0]), RUN_LIMIT));
+        let sizes = Sizes {
+            bundle: std::fs::metadata(&out).unwrap().len(),
+            modules: finished_files(&dir)
+                .iter()
+                .map(|(_, b)| b.len() as u64)
+                .collect(),
+        };
+        std::fs::remove_dir_all(&probe).unwrap();
+        sizes
     }
 
     fn verify(&self, file: &Path) {
@@ -100,6 +127,12 @@ impl Particle {
             RUN_LIMIT,
         ));
     }
+}
+
+/// What [`Particle::clean_run_sizes`] measured, in bytes.
+struct Sizes {
+    bundle: u64,
+    modules: Vec<u64>,
 }
 
 /// The temporary files of the atomic writer in `dir` (`.<name>.tmp-…`).
@@ -372,10 +405,7 @@ fn fill(dir: &Path) {
 #[test]
 fn a_full_disk_keeps_the_previous_particle_bundle_and_leaves_nothing() {
     let p = Particle::new(&small_assets());
-    let probe = p.path().join("probe.zip");
-    ok(run(p.bundle(&probe, None, EPOCHS[0]), RUN_LIMIT));
-    let bundle_len = std::fs::metadata(&probe).unwrap().len();
-    std::fs::remove_file(&probe).unwrap();
+    let bundle_len = p.clean_run_sizes(false).bundle;
     let Some(disk) = Tmpfs::mount(&(bundle_len + bundle_len / 2).to_string()) else {
         return;
     };
@@ -431,20 +461,7 @@ fn a_full_disk_keeps_the_previous_particle_bundle_and_leaves_nothing() {
 #[test]
 fn a_full_disk_keeps_the_previous_particle_modules_and_leaves_nothing() {
     let p = Particle::new(&small_assets());
-    let probe = p.path().join("probe");
-    ok(run(
-        p.bundle(
-            &probe.join("out.zip"),
-            Some(&probe.join("modules")),
-            EPOCHS[0],
-        ),
-        RUN_LIMIT,
-    ));
-    let modules_len: u64 = finished_files(&probe.join("modules"))
-        .iter()
-        .map(|(_, b)| b.len() as u64)
-        .sum();
-    std::fs::remove_dir_all(&probe).unwrap();
+    let modules_len: u64 = p.clean_run_sizes(true).modules.iter().sum();
     let size = 2 * modules_len;
     let Some(disk) = Tmpfs::mount(&size.to_string()) else {
         return;
@@ -509,17 +526,7 @@ fn bundle_under_ulimit(
     cmd.arg("-c")
         .arg(format!("ulimit -f {limit} && exec \"$0\" \"$@\""))
         .arg(bin())
-        .args([
-            "bundle",
-            &path_str(&p.app),
-            "--assets",
-            "assets",
-            "-o",
-            &path_str(out),
-        ]);
-    if let Some(m) = modules {
-        cmd.args(["--modules", &path_str(m)]);
-    }
+        .args(p.bundle_args(out, modules));
     cmd.current_dir(p.path())
         .env("CARGO_TERM_COLOR", "never")
         .env("SOURCE_DATE_EPOCH", EPOCHS[0])
@@ -538,22 +545,9 @@ fn bundle_under_ulimit(
 #[test]
 fn a_file_size_limit_is_an_error_not_a_silent_kill_for_the_particle_bundle() {
     let p = Particle::new(&small_assets());
-    let probe = p.path().join("probe");
-    ok(run(
-        p.bundle(
-            &probe.join("out.zip"),
-            Some(&probe.join("modules")),
-            EPOCHS[0],
-        ),
-        RUN_LIMIT,
-    ));
-    let bundle_len = std::fs::metadata(probe.join("out.zip")).unwrap().len();
-    let smallest_module = finished_files(&probe.join("modules"))
-        .iter()
-        .map(|(_, b)| b.len() as u64)
-        .min()
-        .unwrap();
-    std::fs::remove_dir_all(&probe).unwrap();
+    let sizes = p.clean_run_sizes(true);
+    let bundle_len = sizes.bundle;
+    let smallest_module = *sizes.modules.iter().min().unwrap();
     let project = tree(p.path());
 
     // The bundle.

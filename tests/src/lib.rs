@@ -17,19 +17,7 @@ pub fn shared_target_dir() -> PathBuf {
     repo_root().join("target").join("e2e")
 }
 
-/// Deletes files an earlier run may have left at `paths` in the shared
-/// target dir (kept between runs), so that what a test reads next was
-/// written by this run: a build that silently wrote nothing fails the test
-/// instead of passing on an old bundle.
-pub fn remove_stale(paths: &[&Path]) {
-    for path in paths {
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => panic!("cannot remove the stale {}: {e}", path.display()),
-        }
-    }
-}
+pub use assetota_test_oracles::remove_stale;
 
 /// The cargo that runs these tests (`$CARGO`), falling back to `cargo`.
 pub fn cargo() -> Command {

@@ -11,29 +11,13 @@
 //! Without espflash the test fails, saying so, unless
 //! `ASSETOTA_SKIP_ESPFLASH=1` asks to skip the byte comparison.
 
+use assetota_test_oracles::espflash::{espflash, save_image};
 use assetota_tests::{cli, repo_root, shared_target_dir, zip_entry};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const TARGET: &str = "riscv32imc-unknown-none-elf";
 const BIN: &str = "esp32c3-assets";
-
-fn espflash() -> Option<PathBuf> {
-    if std::env::var_os("ASSETOTA_SKIP_ESPFLASH").is_some_and(|v| v == "1") {
-        eprintln!("ASSETOTA_SKIP_ESPFLASH=1: not checking against espflash save-image");
-        return None;
-    }
-    let cmd = std::env::var_os("ESPFLASH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("espflash"));
-    match Command::new(&cmd).arg("--version").output() {
-        Ok(out) if out.status.success() => Some(cmd),
-        _ => panic!(
-            "the oracle `{}` is missing: install it with `cargo install espflash --locked --version 4.5.0` (scripts/test.sh does, under target/tools) and set ESPFLASH, or set ASSETOTA_SKIP_ESPFLASH=1 to skip this check",
-            cmd.display()
-        ),
-    }
-}
 
 fn assetota(dir: &Path, args: &[&str]) -> Output {
     Command::new(cli())
@@ -118,23 +102,8 @@ fn esp32c3_example_end_to_end() {
     assert!(std::fs::read(debug.join(format!("{BIN}.bin"))).unwrap() == image);
 
     if let Some(espflash) = espflash() {
-        let scratch = tempfile::tempdir().unwrap();
-        let out = scratch.path().join("app.bin");
-        let run = Command::new(&espflash)
-            .current_dir(scratch.path())
-            .args(["save-image", "--chip", "esp32c3"])
-            .arg(&elf)
-            .arg(&out)
-            .env("ESPFLASH_SKIP_UPDATE_CHECK", "true")
-            .output()
-            .unwrap();
         assert!(
-            run.status.success(),
-            "espflash save-image: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        assert!(
-            std::fs::read(&out).unwrap() == image,
+            save_image(&espflash, "esp32c3", &elf) == image,
             "the bundle's app image differs from espflash save-image's"
         );
     }

@@ -5,9 +5,11 @@
 
 use assetota_core::codec::{Codec, DEFAULT_XZ, PARTICLE_DEFLATE};
 use assetota_core::measure::measure_file;
+use assetota_test_oracles::node;
+use assetota_test_oracles::process::output_with_input;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Deterministic test data of several kinds: text, random, runs, an image-like ramp.
 fn corpus() -> Vec<(&'static str, Vec<u8>)> {
@@ -39,41 +41,20 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 fn tool_output(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    let out = output_with_input(
+        Command::new(program).args(args),
+        input,
+        &format!("cannot run {program}"),
+    );
     assert!(out.status.success(), "{program} {args:?} failed");
     out.stdout
-}
-
-/// Whether to compare with Node: panics with the reason when `node` cannot
-/// run, unless ASSETOTA_SKIP_NODE=1 asks to skip.
-fn node() -> bool {
-    if std::env::var_os("ASSETOTA_SKIP_NODE").is_some_and(|v| v == "1") {
-        eprintln!("ASSETOTA_SKIP_NODE=1: not comparing with Node's zlib");
-        return false;
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => true,
-        other => panic!(
-            "cannot run `node` ({other:?}): Node's zlib is the deflate oracle; install Node or set ASSETOTA_SKIP_NODE=1"
-        ),
-    }
 }
 
 fn node_raw_deflate_len(data: &[u8], level: u32, wbits: u8) -> u64 {
     let script = format!(
         "const c=[];process.stdin.on('data',d=>c.push(d)).on('end',()=>console.log(require('zlib').deflateRawSync(Buffer.concat(c),{{level:{level},windowBits:{wbits}}}).length))"
     );
-    String::from_utf8(tool_output("node", &["-e", &script], data))
+    String::from_utf8(node::run("node", &["-e", &script], None, data))
         .unwrap()
         .trim()
         .parse()
@@ -88,7 +69,7 @@ fn encode(codec: Codec, data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn deflate_size_equals_node_zlib_to_the_byte() {
-    if !node() {
+    if !node::available() {
         return;
     }
     for (what, data) in corpus() {
@@ -185,7 +166,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[test]
 fn measure_file_agrees_with_sha256sum_stat_and_node_zlib() {
-    let node = node();
+    let node = node::available();
     let dir = tempfile::tempdir().unwrap();
     for (what, data) in corpus() {
         let path = dir.path().join(what.replace(' ', "_"));

@@ -8,10 +8,9 @@ use assetota_core::config::Config;
 use assetota_core::measure::Measured;
 use assetota_core::platform::{Platform, StoreGeometry};
 use assetota_core::{Budget, NoProgress, Verdict};
+use assetota_test_oracles::python;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn package(dir: &Path, metadata: &str) -> PathBuf {
     let manifest = dir.join("Cargo.toml");
@@ -49,28 +48,6 @@ fn load_err(metadata: &str) -> String {
         "error does not name the file: {e}"
     );
     e
-}
-
-/// Raw DEFLATE length from Python's zlib (the C library), memLevel 8: an
-/// encoder independent of the one under test.
-fn python_raw_deflate_len(data: &[u8], level: u32, wbits: u8) -> u64 {
-    let script = format!(
-        "import sys,zlib; c=zlib.compressobj({level}, zlib.DEFLATED, -{wbits}, 8); d=sys.stdin.buffer.read(); print(len(c.compress(d)+c.flush()))"
-    );
-    let mut child = Command::new("python3")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child.stdin.take().unwrap().write_all(data).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 fn noise(len: usize, mut seed: u64) -> Vec<u8> {
@@ -466,8 +443,8 @@ fn an_asset_compression_does_not_shrink_is_stored_raw() {
     fs::create_dir_all(t.path().join("assets")).unwrap();
     fs::write(t.path().join("assets/noise.bin"), &random).unwrap();
     fs::write(t.path().join("assets/text.txt"), &text).unwrap();
-    let noise_deflated = python_raw_deflate_len(&random, 6, 12);
-    let text_deflated = python_raw_deflate_len(&text, 6, 12);
+    let noise_deflated = python::raw_deflate_len(&random, 6, 12);
+    let text_deflated = python::raw_deflate_len(&text, 6, 12);
     assert!(noise_deflated > 5000 && text_deflated < 520);
 
     let (config, p) = load(
@@ -520,7 +497,7 @@ fn an_asset_compression_does_not_shrink_is_stored_raw() {
         };
         let b = assetota_core::analyze(&config, &p, &NoProgress).unwrap();
         let expect =
-            python_raw_deflate_len(&random, 6, if name == Some("plain") { 12 } else { 15 });
+            python::raw_deflate_len(&random, 6, if name == Some("plain") { 12 } else { 15 });
         assert_eq!(b.assets[0].codec, p.codec, "{name:?}");
         assert_eq!(b.assets[0].measured.compressed_size, expect, "{name:?}");
         let bytes = assetota_core::manifest_bytes(&b).unwrap();

@@ -13,20 +13,9 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as PtConfig, TestRunner};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// Deterministic bytes (xorshift64).
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    seed |= 1;
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 24) as u8
-        })
-        .collect()
-}
+use assetota_test_oracles::inputs::noise;
+use assetota_test_oracles::node;
 
 /// Word-like text from a small vocabulary.
 fn text(len: usize, seed: u64) -> Vec<u8> {
@@ -170,24 +159,6 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     c
 }
 
-/// Node is the oracle; `None` only when ASSETOTA_SKIP_NODE=1 asks to skip.
-fn node_available() -> Option<()> {
-    if std::env::var_os("ASSETOTA_SKIP_NODE").is_some_and(|v| v == "1") {
-        eprintln!("ASSETOTA_SKIP_NODE=1: skipping the comparison with Node's zlib");
-        return None;
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => Some(()),
-        Ok(o) => panic!(
-            "`node --version` failed ({}): Node's zlib is the oracle of these tests; install Node or set ASSETOTA_SKIP_NODE=1 to skip",
-            o.status
-        ),
-        Err(e) => panic!(
-            "cannot run `node` ({e}): Node's zlib is the oracle of these tests; install Node or set ASSETOTA_SKIP_NODE=1 to skip"
-        ),
-    }
-}
-
 /// Node's `zlib.deflateRawSync(input, {level, windowBits})` for every job,
 /// in one node process.
 fn node_deflate(jobs: &[(&[u8], u32, u8)]) -> Vec<Vec<u8>> {
@@ -207,14 +178,11 @@ fn node_deflate(jobs: &[(&[u8], u32, u8)]) -> Vec<Vec<u8>> {
     let script = "const fs=require('fs'),zlib=require('zlib');\
         for (const [p,level,windowBits,out] of JSON.parse(fs.readFileSync(process.argv[1]))) \
         fs.writeFileSync(out, zlib.deflateRawSync(fs.readFileSync(p), {level, windowBits}));";
-    let out = Command::new("node")
-        .args(["-e", script, req_path.to_str().unwrap()])
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "node failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    node::run(
+        "node",
+        &["-e", script, req_path.to_str().unwrap()],
+        None,
+        &[],
     );
     (0..jobs.len())
         .map(|i| read(&dir.path().join(format!("{i}.out"))))
@@ -274,7 +242,7 @@ fn against_node(cases: &[(String, &[u8], u32, u8)]) -> Vec<String> {
 
 #[test]
 fn level_6_window_15_equals_node_on_the_corpus() {
-    if node_available().is_none() {
+    if !node::available() {
         return;
     }
     let corpus = corpus();
@@ -294,7 +262,7 @@ fn level_6_window_15_equals_node_on_the_corpus() {
 
 #[test]
 fn every_level_and_window_equals_node() {
-    if node_available().is_none() {
+    if !node::available() {
         return;
     }
     let corpus = corpus();
@@ -431,7 +399,7 @@ fn input() -> impl Strategy<Value = Vec<u8>> {
 
 #[test]
 fn proptest_against_node_in_batches() {
-    if node_available().is_none() {
+    if !node::available() {
         return;
     }
     let batches: u32 = std::env::var("ASSETOTA_DEFLATE_PROPTEST_BATCHES")

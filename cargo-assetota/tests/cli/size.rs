@@ -1,6 +1,7 @@
 //! `cargo assetota size` and the errors of projects that cannot be sized.
 
 use crate::support::*;
+use assetota_test_oracles::python;
 
 #[test]
 fn size_table_and_json_follow_the_design() {
@@ -323,30 +324,6 @@ pub const META_STORE: &str = "[package.metadata.assetota]\ndir = \"assets\"\npla
     erase-size = \"256 KiB\"\nwrite-size = 4\npartition-offset = 0x22000000\n\
     codec = { kind = \"deflate\", level = 6, window-bits = 12 }\n";
 
-/// Raw DEFLATE length from Python's zlib (level, window bits, memLevel 8):
-/// an encoder independent of the one under test.
-pub fn python_raw_deflate_len(data: &[u8], level: u32, wbits: u8) -> u64 {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let script = format!(
-        "import sys,zlib; c=zlib.compressobj({level}, zlib.DEFLATED, -{wbits}, 8); d=sys.stdin.buffer.read(); print(len(c.compress(d)+c.flush()))"
-    );
-    let mut child = Command::new("python3")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child.stdin.take().unwrap().write_all(data).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// 300 KiB that deflate cannot shrink: two of the store's 256 KiB blocks.
 pub fn store_noise() -> Vec<u8> {
     let mut x: u32 = 0x9e37_79b9;
@@ -382,7 +359,7 @@ fn a_store_platform_budgets_whole_erase_blocks_and_stores_raw_what_deflate_grows
         let name = a["name"].as_str().unwrap();
         let bytes = std::fs::read(p.path().join("assets").join(name)).unwrap();
         let size = bytes.len() as u64;
-        let deflated = python_raw_deflate_len(&bytes, 6, 12);
+        let deflated = python::raw_deflate_len(&bytes, 6, 12);
         let (codec, compressed) = if deflated >= size {
             raw_names.push(name.to_owned());
             ("none", size)
@@ -451,7 +428,7 @@ fn a_store_platform_budgets_whole_erase_blocks_and_stores_raw_what_deflate_grows
         .unwrap();
     assert_eq!(
         noise["compressed_size"],
-        python_raw_deflate_len(&store_noise(), 6, 15)
+        python::raw_deflate_len(&store_noise(), 6, 15)
     );
 
     // A bad geometry fails with the key and the store's reason.

@@ -6,9 +6,11 @@
 #[allow(unused_imports)] // each particle test binary uses some of them
 pub use assetota_particle::{app, asset, module, zip};
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+pub use assetota_test_oracles::inputs::noise;
+use assetota_test_oracles::node;
 
 use serde_json::{Value, json};
 
@@ -43,25 +45,9 @@ fn check_installed() {
 /// result per operation (an object with `error` when BVR threw).
 pub fn oracle(ops: Vec<Value>) -> Vec<Value> {
     check_installed();
-    let mut child = Command::new("node")
-        .arg("oracle.js")
-        .current_dir(oracle_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run `node`; install Node.js 20 (scripts/test.sh needs it too)");
     let request = serde_json::to_vec(&json!({ "ops": ops })).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&request));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "oracle.js failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let response: Value = serde_json::from_slice(&out.stdout).expect("oracle.js printed JSON");
+    let out = node::run("oracle.js", &["oracle.js"], Some(&oracle_dir()), &request);
+    let response: Value = serde_json::from_slice(&out).expect("oracle.js printed JSON");
     let versions = &response["versions"];
     assert_eq!(
         versions["binary-version-reader"], "3.1.3",
@@ -139,19 +125,13 @@ const dc = require(require.resolve('@particle/device-constants', { paths: [bvr] 
 const a = dc.platformsById[Number(process.argv[1])].assets;
 process.stdout.write(JSON.stringify(a));
 "#;
-    let out = Command::new("node")
-        .arg("-e")
-        .arg(script)
-        .arg(platform_id.to_string())
-        .current_dir(oracle_dir())
-        .output()
-        .expect("cannot run `node`; install Node.js 20 (scripts/test.sh needs it too)");
-    assert!(
-        out.status.success(),
-        "device-constants of platform {platform_id}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = node::run(
+        &format!("device-constants of platform {platform_id}"),
+        &["-e", script, &platform_id.to_string()],
+        Some(&oracle_dir()),
+        &[],
     );
-    let a: Value = serde_json::from_slice(&out.stdout).expect("device-constants as JSON");
+    let a: Value = serde_json::from_slice(&out).expect("device-constants as JSON");
     let get = |k: &str| {
         a[k].as_u64()
             .unwrap_or_else(|| panic!("platform {platform_id}: no assets.{k} in {a}"))
@@ -164,19 +144,6 @@ process.stdout.write(JSON.stringify(a));
         reserved_blocks: get("reservedBlocks"),
         max_single_asset_size: get("maxSingleAssetSize"),
     }
-}
-
-/// A deterministic byte stream (xorshift64).
-pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    seed |= 1;
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 24) as u8
-        })
-        .collect()
 }
 
 /// Text-like bytes that compress well.

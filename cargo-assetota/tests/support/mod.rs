@@ -1,8 +1,10 @@
 //! The one harness of the `cargo-assetota` integration tests (the `cli`,
 //! `adversarial`, `image` and `export_serve` binaries): the binary under test
 //! and its clean environment, runs with a deadline, real projects in temporary
-//! directories built by the real cargo, and the hostile-zip writer
-//! (the `assetota-raw-zip` crate, which `fuzz/fuzz_targets/bundle_read.rs` links too).
+//! directories built by the real cargo, and, from the test-support crates,
+//! the hostile-zip writer (`assetota-raw-zip`, which
+//! `fuzz/fuzz_targets/bundle_read.rs` links too) and the skip rule and
+//! stale-output cleanup (`assetota-test-oracles`, shared with `tests/`).
 //!
 //! Not every binary uses every helper: each includes this module with
 //! `#[allow(dead_code)]`.
@@ -14,6 +16,8 @@ use std::time::{Duration, Instant};
 
 #[allow(unused_imports)] // not every binary writes hostile zips
 pub use assetota_raw_zip::{RawEntry, RawZip, ZipEntry, crc32};
+#[allow(unused_imports)] // not every binary skips or cleans the target dir
+pub use assetota_test_oracles::{cannot_run, remove_stale};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -30,20 +34,6 @@ pub fn target_dir() -> PathBuf {
 }
 
 pub const THUMB: &str = "thumbv7m-none-eabi";
-
-/// Deletes files an earlier run may have left at `paths` (the target
-/// directory is shared and kept between runs), so that what a test reads
-/// next was written by this run: a build that silently wrote nothing then
-/// fails the test instead of passing on an old bundle.
-pub fn remove_stale(paths: &[&Path]) {
-    for path in paths {
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => panic!("cannot remove the stale {}: {e}", path.display()),
-        }
-    }
-}
 
 /// What `cargo assetota build` writes for the binary `bin` in every profile
 /// directory of the shared target dir (host and [`THUMB`], debug and
@@ -219,27 +209,6 @@ pub fn cli_cmd(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
         cmd.env(k, v);
     }
     run(cmd, RUN_LIMIT)
-}
-
-/// The variable that lets a test that cannot run here (no root, no tmpfs, no
-/// fanotify, no bind mount, no `mknod`) pass after saying so. Unset, such a
-/// test fails with the reason: a pass means the check ran. `.ci/run` and
-/// `scripts/test.sh` never set it.
-pub const ALLOW_SKIP: &str = "ASSETOTA_ALLOW_SKIP";
-
-/// A check that cannot run here, and why: fails the test, unless
-/// `ASSETOTA_ALLOW_SKIP=1` asks to skip it, in which case it says so loudly
-/// (run with `--nocapture` to see it) and the caller returns.
-#[track_caller]
-pub fn cannot_run(why: &str) {
-    if std::env::var_os(ALLOW_SKIP).is_some_and(|v| v == "1") {
-        eprintln!("\n*** SKIPPED ({ALLOW_SKIP}=1): {why} ***\n");
-    } else {
-        panic!(
-            "this test cannot run here: {why}\n\
-             (run it as root, or set {ALLOW_SKIP}=1 to skip it knowingly)"
-        );
-    }
 }
 
 pub struct Project {
@@ -422,6 +391,12 @@ impl Project {
 
 pub const META: &str = "[package.metadata.assetota]\ndir = \"assets\"\n";
 pub const META_P2: &str = "[package.metadata.assetota]\ndir = \"assets\"\nplatform = \"p2\"\n";
+
+/// Deterministic incompressible bytes: the shared xorshift64 noise of a
+/// spread `seed` (so that seeds 1, 2, … start far apart).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    assetota_test_oracles::inputs::noise(len, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
 
 /// Entries of a zip: (name, bytes), in archive order.
 pub fn zip_entries(path: &Path) -> Vec<(String, Vec<u8>)> {

@@ -15,6 +15,7 @@ use std::process::Command;
 
 use assetota_firmware::ElfFile;
 use assetota_firmware::esp::{self, AppImage};
+use assetota_test_oracles::espflash::{espflash, save_image};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,46 +23,6 @@ fn repo_root() -> PathBuf {
         .nth(2)
         .unwrap()
         .to_owned()
-}
-
-/// The espflash command, or `None` when the tests are asked to skip it.
-pub fn espflash() -> Option<PathBuf> {
-    if std::env::var_os("ASSETOTA_SKIP_ESPFLASH").is_some_and(|v| v == "1") {
-        eprintln!("ASSETOTA_SKIP_ESPFLASH=1: not checking against espflash save-image");
-        return None;
-    }
-    let cmd = std::env::var_os("ESPFLASH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("espflash"));
-    match Command::new(&cmd).arg("--version").output() {
-        Ok(out) if out.status.success() => Some(cmd),
-        _ => panic!(
-            "the oracle `{}` is missing: install it with `cargo install espflash --locked --version 4.5.0` (scripts/test.sh does, under target/tools) and set ESPFLASH, or set ASSETOTA_SKIP_ESPFLASH=1 to skip this check",
-            cmd.display()
-        ),
-    }
-}
-
-/// `espflash save-image --chip CHIP ELF OUT`, run in an empty directory (so
-/// no espflash.toml changes its defaults).
-pub fn save_image(espflash: &Path, chip: &str, elf: &Path) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("app.bin");
-    let run = Command::new(espflash)
-        .current_dir(dir.path())
-        .args(["save-image", "--chip", chip])
-        .arg(elf)
-        .arg(&out)
-        .env("ESPFLASH_SKIP_UPDATE_CHECK", "true")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "espflash save-image failed:\n{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    std::fs::read(&out).unwrap()
 }
 
 /// `elf` with `manifest` added as an `.assetota` section at a free address

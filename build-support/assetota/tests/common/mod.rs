@@ -39,21 +39,9 @@ impl Raw {
     }
 }
 
-/// Bitwise CRC-32 (IEEE, reflected, poly 0xEDB88320): the zlib checksum.
-pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
+/// Bitwise CRC-32 (IEEE, reflected, poly 0xEDB88320): the zlib checksum,
+/// from the std-only hostile-zip writer (as independent of the crate as this file).
+pub use assetota_raw_zip::crc32;
 
 /// Lays out a manifest; `extra` is appended to the string table after the names.
 pub fn build_with(platform: &[u8], entries: &[Raw], extra: &[u8]) -> Vec<u8> {

@@ -7,7 +7,8 @@ use assetota_core::bytesize::Bytes;
 use assetota_core::{Budget, Verdict};
 
 use crate::error::Result;
-use crate::report::{self, FirmwareCheck};
+use crate::report;
+use assetota_firmware::fit::FirmwareCheck;
 use assetota_report::{self as report_html, Cell, Class, Column, Section, Table, Tile};
 
 /// The date a report shows: SOURCE_DATE_EPOCH where set (so the page is

@@ -8,11 +8,12 @@ use assetota_core::{Budget, Config, Verdict};
 
 use crate::cli::{BundleArgs, ImageFormat};
 use crate::error::{Error, Result};
-use crate::report::{self, FirmwareCheck, platform_name};
+use crate::report::{self, platform_name};
 use crate::shell::{BarProgress, Shell};
 use assetota_bundle::{
     self as bundle, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
 };
+use assetota_firmware::fit::FirmwareCheck;
 use assetota_firmware::{ElfFile, Located};
 
 use crate::files::display_path;

@@ -11,9 +11,10 @@ use assetota_core::{Budget, Config, Platform, Verdict};
 use crate::cargo;
 use crate::cli::{OutputFormat, SizeArgs};
 use crate::error::{Error, Result};
-use crate::report::{self, FirmwareCheck};
+use crate::report;
 use crate::shell::{BarProgress, Shell};
 use crate::size_report::{limit_text, report_date, size_section, write_report};
+use assetota_firmware::fit::FirmwareCheck;
 use assetota_report::{self as report_html, Cell, Class, Column, Report, Section, Table};
 
 use crate::platform_choice::platform_override;

@@ -2,7 +2,8 @@
 //! inside an ELF (its `.assetota` section, else the `__ASSETOTA_MANIFEST`
 //! symbol) or a flat image (by magic and CRC), and the flat binary image of a
 //! bare-metal ELF; the ESP app image of an ESP ELF (as `espflash save-image`
-//! writes it, [`esp`]); WinnerMicro W800 images ([`w800`]).
+//! writes it, [`esp`]); WinnerMicro W800 images ([`w800`]) and whether an app
+//! fits its platform's partitions ([`fit`]).
 //!
 //! Every function takes the bytes and the path they came from (for messages);
 //! none reads files, prints or exits.
@@ -13,6 +14,7 @@ mod chips;
 mod elf;
 mod error;
 pub mod esp;
+pub mod fit;
 mod locate;
 pub mod w800;
 

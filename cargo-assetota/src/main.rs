@@ -11,9 +11,7 @@ mod files;
 mod input;
 mod particle;
 mod platform_choice;
-mod report;
 mod shell;
-mod size_report;
 mod w800;
 mod watch;
 

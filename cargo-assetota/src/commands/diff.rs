@@ -10,9 +10,9 @@ use serde::Serialize;
 use crate::cli::{DiffArgs, OutputFormat};
 use crate::error::Result;
 use crate::input::{self, Kind};
-use crate::report::Table;
 use crate::shell::Shell;
 use assetota_bundle::hex;
+use assetota_report::text::Table;
 use assetota_report::{self as report_html, Cell, Class, Column, Report, Section, Tile};
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,12 +118,12 @@ pub fn run(args: DiffArgs, shell: &mut Shell) -> Result<()> {
         let section = plan_section(&args, &old, &new, &send, &keep, &remove, bytes_to_send);
         let page = Report {
             title: format!("OTA plan: {}", section.heading),
-            date: crate::size_report::report_date(),
+            date: report_html::report_date(),
             refresh_seconds: None,
             sections: vec![section],
         };
         if let Some(path) = &args.report {
-            crate::size_report::write_report(path, &report_html::page::render(&page))?;
+            crate::files::write_atomically(path, report_html::page::render(&page).as_bytes())?;
         }
         if format == OutputFormat::Markdown {
             shell.print(report_html::markdown::render(&page));

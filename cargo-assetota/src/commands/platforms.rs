@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::cargo;
 use crate::cli::PlatformsArgs;
 use crate::error::{Error, Result};
-use crate::report::Table;
 use crate::shell::Shell;
 use assetota_bundle::{CodecJson, StorageJson, StoreJson};
+use assetota_report::text::Table;
 
 #[derive(Serialize)]
 struct PlatformJson {

@@ -1,139 +1,12 @@
-//! Budget reports: the JSON of `size --json` (README.md, "Sizes and budgets") and the human tables.
+//! One package's budget as plain text: the table of `size`, the fit matrix of
+//! `size --all-platforms`, and the one-line status.
 
 use assetota_core::budget::percent;
 use assetota_core::bytesize::Bytes;
-use assetota_core::platform::{Origin, Platform};
 use assetota_core::{Budget, Verdict};
-use assetota_firmware::fit::FirmwareCheck;
-use serde::Serialize;
 
-use assetota_bundle::{CodecJson, hex};
-
-#[derive(Debug, Serialize)]
-pub struct SizeJson {
-    pub package: String,
-    pub platform: Option<String>,
-    pub codec: CodecJson,
-    pub assets: Vec<SizeAssetJson>,
-    pub total_size: u64,
-    pub total_compressed_size: u64,
-    pub total_stored_size: u64,
-    pub total_storage_size: u64,
-    pub limit_total: Option<u64>,
-    pub limit_single: Option<u64>,
-    pub fits: bool,
-    pub verdict: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub firmware: Option<FirmwareCheck>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SizeAssetJson {
-    pub name: String,
-    pub size: u64,
-    pub sha256: String,
-    pub compressed_size: u64,
-    pub stored_size: u64,
-    pub storage_size: u64,
-    pub verdict: &'static str,
-    /// The codec the asset is stored with: the platform's, or `none` where a
-    /// store platform keeps raw what its codec does not shrink.
-    pub codec: &'static str,
-}
-
-pub fn platform_name(p: &Platform) -> Option<String> {
-    match p.origin {
-        Origin::Unconstrained => None,
-        _ => Some(p.name.clone()),
-    }
-}
-
-pub fn size_json(package: &str, budget: &Budget, firmware: Option<FirmwareCheck>) -> SizeJson {
-    SizeJson {
-        package: package.to_owned(),
-        platform: platform_name(&budget.platform),
-        codec: CodecJson::from_codec(budget.platform.codec),
-        assets: budget
-            .assets
-            .iter()
-            .map(|a| SizeAssetJson {
-                name: a.measured.name.clone(),
-                size: a.measured.size,
-                sha256: hex(&a.measured.sha256),
-                compressed_size: a.measured.compressed_size,
-                stored_size: a.stored_size,
-                storage_size: a.storage_size,
-                verdict: a.verdict.as_str(),
-                codec: a.codec.kind(),
-            })
-            .collect(),
-        total_size: budget.total_size,
-        total_compressed_size: budget.total_compressed_size,
-        total_stored_size: budget.total_stored_size,
-        total_storage_size: budget.total_storage_size,
-        limit_total: budget.limit_total,
-        limit_single: budget.limit_single,
-        fits: budget.fits() && firmware.as_ref().is_none_or(|f| f.fits),
-        verdict: budget.verdict().as_str(),
-        firmware,
-    }
-}
-
-/// A plain text table: left-aligned first column, the others right-aligned.
-pub struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-    left: usize,
-}
-
-impl Table {
-    pub fn new(header: &[&str]) -> Table {
-        Table {
-            header: header.iter().map(|s| (*s).to_owned()).collect(),
-            rows: Vec::new(),
-            left: 1,
-        }
-    }
-
-    /// How many leading columns are left-aligned.
-    pub fn left_aligned(mut self, n: usize) -> Table {
-        self.left = n;
-        self
-    }
-
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    pub fn render(&self) -> String {
-        let columns = self.header.len();
-        let mut widths = vec![0; columns];
-        for row in std::iter::once(&self.header).chain(&self.rows) {
-            for (i, cell) in row.iter().enumerate().take(columns) {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
-        }
-        let mut out = String::new();
-        for row in std::iter::once(&self.header).chain(&self.rows) {
-            let mut line = String::from(" ");
-            for (i, cell) in row.iter().enumerate().take(columns) {
-                line.push(' ');
-                let pad = widths[i] - cell.chars().count();
-                if i < self.left {
-                    line.push_str(cell);
-                    line.push_str(&" ".repeat(pad));
-                } else {
-                    line.push_str(&" ".repeat(pad));
-                    line.push_str(cell);
-                }
-                line.push(' ');
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
-    }
-}
+use super::table::{Table, count};
+use crate::size_json::platform_name;
 
 fn pct(used: u64, limit: Option<u64>) -> String {
     match limit {
@@ -327,9 +200,4 @@ pub fn budget_line(budget: &Budget) -> String {
             Bytes(budget.total_stored_size)
         ),
     }
-}
-
-/// "1 asset", "3 assets".
-pub fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

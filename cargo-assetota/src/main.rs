@@ -8,7 +8,6 @@ mod commands;
 mod error;
 mod exit;
 mod files;
-mod input;
 mod particle;
 mod platform_choice;
 mod shell;

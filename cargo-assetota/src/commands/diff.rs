@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::cli::{DiffArgs, OutputFormat};
 use crate::error::Result;
-use crate::input::{self, Kind};
 use crate::shell::Shell;
 use assetota_bundle::hex;
+use assetota_bundle::input::{self, Kind};
 use assetota_report::text::Table;
 use assetota_report::{self as report_html, Cell, Class, Column, Report, Section, Tile};
 

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::cli::InspectArgs;
 use crate::error::Result;
-use crate::input::{self, Kind};
 use crate::shell::Shell;
+use assetota_bundle::input::{self, Kind};
 use assetota_bundle::{BundleManifest, hex};
 use assetota_report::text::Table;
 

@@ -4,7 +4,8 @@
 //! GitHub-flavoured Markdown table for CI job summaries.
 //!
 //! Also the terminal's side of the same numbers: the JSON of `size --json`
-//! ([`size_json`]) and the plain text tables ([`text`]).
+//! ([`size_json`]) and the plain text tables ([`text`]); the OTA plan of
+//! `diff` in all three forms ([`diff`]).
 //!
 //! No I/O: the commands build a [`Report`] (the model; [`size_html`] makes a
 //! budget's section), [`layout`] places its
@@ -14,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod layout;
 pub mod markdown;
 pub mod page;

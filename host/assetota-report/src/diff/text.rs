@@ -1,0 +1,45 @@
+//! The plan as the terminal shows it: a table of every asset and what the OTA
+//! does with it, and a one-line total.
+
+use std::path::Path;
+
+use assetota_core::bytesize::Bytes;
+
+use super::Plan;
+use crate::text::Table;
+
+/// The plan from `old` to `new` (the paths as given) as text.
+pub fn plan_text(old: &Path, new: &Path, plan: &Plan) -> String {
+    let mut t = Table::new(&["ACTION", "ASSET", "SIZE", "COMPRESSED", "SHA-256"]).left_aligned(2);
+    for (action, list) in [
+        ("send", &plan.send),
+        ("keep", &plan.keep),
+        ("remove", &plan.remove),
+    ] {
+        for a in list {
+            t.row(vec![
+                action.into(),
+                a.name.clone(),
+                Bytes(a.size).to_string(),
+                Bytes(a.compressed_size).to_string(),
+                a.sha256[..16].to_owned(),
+            ]);
+        }
+    }
+    let version = match (&plan.old_version, &plan.new_version) {
+        (Some(o), Some(n)) => format!(" (version {o} -> {n})"),
+        _ => String::new(),
+    };
+    format!(
+        "OTA plan from `{}` to `{}`{version}\n{}  send {} of {} asset{}: {} to transfer ({} to keep, {} to remove)",
+        old.display(),
+        new.display(),
+        t.render(),
+        plan.send.len(),
+        plan.new_count(),
+        if plan.new_count() == 1 { "" } else { "s" },
+        Bytes(plan.bytes_to_send),
+        plan.keep.len(),
+        plan.remove.len()
+    )
+}

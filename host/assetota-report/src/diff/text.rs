@@ -22,7 +22,8 @@ pub fn plan_text(old: &Path, new: &Path, plan: &Plan) -> String {
                 a.name.clone(),
                 Bytes(a.size).to_string(),
                 Bytes(a.compressed_size).to_string(),
-                a.sha256[..16].to_owned(),
+                // A bundle's manifest.json is untrusted: a short hash is shown whole.
+                a.sha256.get(..16).unwrap_or(&a.sha256).to_owned(),
             ]);
         }
     }
@@ -42,4 +43,31 @@ pub fn plan_text(old: &Path, new: &Path, plan: &Plan) -> String {
         plan.keep.len(),
         plan.remove.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::DiffAsset;
+
+    #[test]
+    fn a_short_hash_from_a_hostile_manifest_is_shown_whole() {
+        let plan = Plan {
+            send: vec![DiffAsset {
+                name: "a".to_owned(),
+                size: 1,
+                sha256: "abc".to_owned(),
+                compressed_size: 1,
+            }],
+            keep: vec![],
+            remove: vec![],
+            bytes_to_send: 1,
+            old_version: None,
+            new_version: None,
+            version_goes_down: false,
+        };
+        let text = plan_text(Path::new("old.elf"), Path::new("new.elf"), &plan);
+        assert!(text.contains(" abc\n"), "{text}");
+        assert!(text.ends_with("send 1 of 1 asset: 1 B to transfer (0 to keep, 0 to remove)"));
+    }
 }

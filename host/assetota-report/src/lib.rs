@@ -5,7 +5,7 @@
 //!
 //! Also the terminal's side of the same numbers: the JSON of `size --json`
 //! ([`size_json`]) and the plain text tables ([`text`]); the OTA plan of
-//! `diff` in all three forms ([`diff`]).
+//! `diff` in all three forms ([`diff`]); the platform list ([`platforms`]).
 //!
 //! No I/O: the commands build a [`Report`] (the model; [`size_html`] makes a
 //! budget's section), [`layout`] places its
@@ -19,6 +19,7 @@ pub mod diff;
 pub mod layout;
 pub mod markdown;
 pub mod page;
+pub mod platforms;
 pub mod size_html;
 pub mod size_json;
 pub mod text;

@@ -241,16 +241,11 @@ pub fn measure_for(
     Ok(out)
 }
 
-/// The image to check against the partitions: a flat image as is, an ELF as
-/// the flat binary of its loadable sections.
+/// The image to check against the partitions (an ELF as its flat binary).
 fn firmware_image(path: &std::path::Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
-    if bytes.starts_with(assetota_firmware::ELF_MAGIC) {
-        let elf = assetota_firmware::ElfFile::parse(path, &bytes)?;
-        return Ok(elf.flat_image(path)?.bytes);
-    }
-    Ok(bytes)
+    Ok(assetota_firmware::fit::app_image(path, bytes)?)
 }

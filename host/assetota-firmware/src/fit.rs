@@ -9,6 +9,7 @@ use assetota_core::platform::Platform;
 use serde::Serialize;
 
 use crate::w800::{self, W800Error};
+use crate::{ELF_MAGIC, ElfFile};
 
 /// The W800 firmware check of a partition-table platform, with the SDK's
 /// exact numbers: the app against the app partition − 0x400, the whole
@@ -147,6 +148,16 @@ impl FirmwareCheck {
     }
 }
 
+/// The app to check against the partitions (`size --firmware`): a flat image
+/// as is, an ELF as the flat binary of its loadable sections.
+pub fn app_image(path: &Path, bytes: Vec<u8>) -> crate::Result<Vec<u8>> {
+    if bytes.starts_with(ELF_MAGIC) {
+        let elf = ElfFile::parse(path, &bytes)?;
+        return Ok(elf.flat_image(path)?.bytes);
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +172,15 @@ mod tests {
             ota_partition: 0x1000,
             fits: image_size <= 0x1000 && ota_image_size <= 0x1000,
         }
+    }
+
+    #[test]
+    fn a_flat_image_is_checked_as_it_is() {
+        let bytes = vec![1, 2, 3];
+        assert_eq!(
+            app_image(Path::new("app.bin"), bytes.clone()).unwrap(),
+            bytes
+        );
     }
 
     #[test]

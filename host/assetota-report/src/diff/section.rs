@@ -4,7 +4,7 @@ use std::path::Path;
 
 use assetota_core::bytesize::Bytes;
 
-use super::Plan;
+use super::plan::Plan;
 use crate::{Cell, Class, Column, Section, Table, Tile};
 
 /// The plan as a report section: every asset of NEW (sent or kept) and of

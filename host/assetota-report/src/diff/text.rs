@@ -5,7 +5,7 @@ use std::path::Path;
 
 use assetota_core::bytesize::Bytes;
 
-use super::Plan;
+use super::plan::Plan;
 use crate::text::Table;
 
 /// The plan from `old` to `new` (the paths as given) as text.
@@ -48,7 +48,7 @@ pub fn plan_text(old: &Path, new: &Path, plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::DiffAsset;
+    use crate::diff::plan::DiffAsset;
 
     #[test]
     fn a_short_hash_from_a_hostile_manifest_is_shown_whole() {

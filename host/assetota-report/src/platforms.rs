@@ -57,7 +57,8 @@ impl PlatformJson {
             })
             .map(str::to_owned)
             .collect();
-        let l = p.limits.as_ref();
+        // The storage numbers as a bundle's manifest.json records them.
+        let storage = StorageJson::from_platform(p);
         PlatformJson {
             name: p.name.clone(),
             aliases,
@@ -68,16 +69,16 @@ impl PlatformJson {
                 Origin::Unconstrained => "none".into(),
             },
             codec: CodecJson::from_codec(p.codec),
-            limit_total: l.map(|l| l.total),
-            limit_single: l.and_then(|l| l.max_asset),
-            block_size: l.map_or(0, |l| l.block_size),
-            per_block_overhead: l.map_or(0, |l| l.per_block_overhead),
-            per_asset_overhead: p.container.fixed,
-            name_in_container: p.container.includes_name,
+            limit_total: storage.limit_total,
+            limit_single: storage.limit_single,
+            block_size: storage.block_size,
+            per_block_overhead: storage.per_block_overhead,
+            per_asset_overhead: storage.per_asset_overhead,
+            name_in_container: storage.name_in_container,
             max_name_len: p.max_name_len,
             app_partition: p.firmware_partitions.map(|(a, _)| a),
             ota_partition: p.firmware_partitions.map(|(_, o)| o),
-            store: StorageJson::from_platform(p).store,
+            store: storage.store,
         }
     }
 }

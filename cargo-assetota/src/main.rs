@@ -8,12 +8,9 @@ mod commands;
 mod error;
 mod exit;
 mod files;
-mod input;
 mod particle;
 mod platform_choice;
-mod report;
 mod shell;
-mod size_report;
 mod w800;
 mod watch;
 

@@ -238,7 +238,8 @@ pub struct BarProgress(pub ProgressBar);
 impl assetota_core::Progress for BarProgress {
     fn start(&self, files: usize, bytes: u64) {
         self.0.set_length(bytes);
-        self.0.set_message(crate::report::count(files, "asset"));
+        self.0
+            .set_message(assetota_report::text::count(files, "asset"));
     }
     fn advance(&self, name: &str, bytes: u64) {
         self.0.inc(bytes);

@@ -14,8 +14,8 @@ use serde::Serialize;
 use crate::cargo;
 use crate::cli::{BundleArgs, InspectArgs};
 use crate::error::{Error, Result};
-use crate::report::FirmwareCheck;
 use crate::shell::Shell;
+use assetota_firmware::fit::FirmwareCheck;
 
 use crate::files::{display_path, write_atomically};
 

@@ -11,10 +11,11 @@ use serde::Serialize;
 use crate::cargo::{self, BuiltBinary};
 use crate::cli::{BuildArgs, ImageFormat, MessageFormat};
 use crate::error::{Error, Result};
-use crate::report::{self, platform_name};
 use crate::shell::{BarProgress, Shell};
 use assetota_bundle::PackageJson;
 use assetota_firmware::ElfFile;
+use assetota_report::size_json::platform_name;
+use assetota_report::text::{budget_line, count};
 
 use super::bundle;
 use crate::files::display_path;
@@ -192,7 +193,7 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
             "Checked",
             format_args!(
                 "{} of `{}` {} the manifest in `{}` ({})",
-                report::count(budget.assets.len(), "asset"),
+                count(budget.assets.len(), "asset"),
                 package.name,
                 if budget.assets.len() == 1 {
                     "matches"
@@ -266,7 +267,7 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         }
         bundle::show_firmware_check(shell, written.firmware_check.as_ref());
         super::esp_slots::show(shell, written.slot_check.as_ref());
-        shell.status("Budget", report::budget_line(&budget));
+        shell.status("Budget", budget_line(&budget));
         if let Some(image) = &written.image_path {
             shell.verbose(
                 "Image",

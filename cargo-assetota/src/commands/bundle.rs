@@ -8,12 +8,14 @@ use assetota_core::{Budget, Config, Verdict};
 
 use crate::cli::{BundleArgs, ImageFormat};
 use crate::error::{Error, Result};
-use crate::report::{self, FirmwareCheck, platform_name};
 use crate::shell::{BarProgress, Shell};
 use assetota_bundle::{
     self as bundle, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
 };
+use assetota_firmware::fit::FirmwareCheck;
 use assetota_firmware::{ElfFile, Located};
+use assetota_report::size_json::platform_name;
+use assetota_report::text::{budget_line, count};
 
 use crate::files::display_path;
 
@@ -265,7 +267,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
         "Checked",
         format_args!(
             "{} in `{}` {} the manifest in `{}`",
-            report::count(budget.assets.len(), "asset"),
+            count(budget.assets.len(), "asset"),
             display_path(&args.assets),
             if budget.assets.len() == 1 {
                 "matches"
@@ -311,7 +313,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     })?;
     show_firmware_check(shell, written.firmware_check.as_ref());
     super::esp_slots::show(shell, written.slot_check.as_ref());
-    shell.status("Budget", report::budget_line(&budget));
+    shell.status("Budget", budget_line(&budget));
     shell.status(
         "Bundled",
         format_args!(

@@ -10,8 +10,8 @@ use assetota_core::bytesize::Bytes;
 use crate::cli::{ExportArgs, VerifyArgs};
 use crate::error::{Error, Result};
 use crate::files::display_path;
-use crate::report::count;
 use crate::shell::Shell;
+use assetota_report::text::count;
 
 pub fn run(args: ExportArgs, shell: &mut Shell) -> Result<()> {
     let summary = export(&args.bundle, &args.dir, shell)?;

@@ -16,9 +16,9 @@ use serde::Serialize;
 use crate::cargo;
 use crate::cli::{ImageArgs, StoreImageFormat, VerifyArgs};
 use crate::error::{Error, Result};
-use crate::report::count;
 use crate::shell::Shell;
 use assetota_bundle::{self as bundle, BundleManifest, Contents, hex};
+use assetota_report::text::count;
 
 use crate::files::display_path;
 

@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use crate::cli::InspectArgs;
 use crate::error::Result;
-use crate::input::{self, Kind};
-use crate::report::Table;
 use crate::shell::Shell;
+use assetota_bundle::input::{self, Kind};
 use assetota_bundle::{BundleManifest, hex};
+use assetota_report::text::Table;
 
 use crate::files::display_path;
 

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use assetota_core::bytesize::Bytes;
 use assetota_core::cache::Cache;
 use assetota_core::measure::Measured;
 use assetota_core::{Budget, Config, Platform, Verdict};
@@ -11,10 +10,12 @@ use assetota_core::{Budget, Config, Platform, Verdict};
 use crate::cargo;
 use crate::cli::{OutputFormat, SizeArgs};
 use crate::error::{Error, Result};
-use crate::report::{self, FirmwareCheck};
 use crate::shell::{BarProgress, Shell};
-use crate::size_report::{limit_text, report_date, size_section, write_report};
-use assetota_report::{self as report_html, Cell, Class, Column, Report, Section, Table};
+use assetota_firmware::fit::FirmwareCheck;
+use assetota_report::size_html::{platforms_table, size_section};
+use assetota_report::size_json::size_json;
+use assetota_report::text::{budget_table, fit_matrix};
+use assetota_report::{self as report_html, Report, Section, report_date};
 
 use crate::platform_choice::platform_override;
 
@@ -64,7 +65,7 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
                 .map(|(p, r)| (p.name.clone(), r.map_err(|e| e.to_string())))
                 .collect();
             if human {
-                shell.print(report::fit_matrix(&name, &rows));
+                shell.print(fit_matrix(&name, &rows));
             }
             if want_sections {
                 // The treemap shows the configured platform (or the first
@@ -94,7 +95,7 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             }
             for (platform, row) in &rows {
                 json.push(match row {
-                    Ok(b) => serde_json::to_value(report::size_json(&name, b, None)).unwrap_or_default(),
+                    Ok(b) => serde_json::to_value(size_json(&name, b, None)).unwrap_or_default(),
                     Err(e) => serde_json::json!({ "package": name, "platform": platform, "fits": false, "error": e }),
                 });
             }
@@ -125,7 +126,7 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
                 sections.push(size_section(&name, &budget, check.as_ref()));
             }
             if human {
-                shell.print(report::budget_table(&name, &budget));
+                shell.print(budget_table(&name, &budget));
                 if let Some(c) = &check {
                     shell.print(format!("  firmware: {}\n", c.summary()));
                 }
@@ -150,9 +151,7 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             if !problems.is_empty() {
                 over.push((name.clone(), platform.name.clone(), problems));
             }
-            json.push(
-                serde_json::to_value(report::size_json(&name, &budget, check)).unwrap_or_default(),
-            );
+            json.push(serde_json::to_value(size_json(&name, &budget, check)).unwrap_or_default());
         }
     }
     measure_cache.save(&measured_paths);
@@ -168,7 +167,7 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
             sections,
         };
         if let Some(path) = &args.report {
-            write_report(path, &report_html::page::render(&page))?;
+            crate::files::write_atomically(path, report_html::page::render(&page).as_bytes())?;
         }
         if format == OutputFormat::Markdown {
             shell.print(report_html::markdown::render(&page));
@@ -189,64 +188,6 @@ pub fn run(args: SizeArgs, shell: &mut Shell) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// The fit of every platform, as a table.
-fn platforms_table(rows: &[(String, std::result::Result<Budget, String>)]) -> Table {
-    let mut t = Table {
-        columns: vec![
-            Column::text("Platform"),
-            Column::text("Codec"),
-            Column::number("Storage"),
-            Column::number("Total limit"),
-            Column::number("Used"),
-            Column::number("Largest stored"),
-            Column::number("Single limit"),
-            Column::text("Fits"),
-        ],
-        ..Table::default()
-    };
-    for (name, row) in rows {
-        let Ok(b) = row else {
-            let reason = row.as_ref().err().cloned().unwrap_or_default();
-            t.rows.push(vec![
-                Cell::text(name.clone()),
-                Cell::text("-"),
-                Cell::number("-", 0),
-                Cell::number("-", 0),
-                Cell::number("-", 0),
-                Cell::number("-", 0),
-                Cell::number("-", 0),
-                Cell::text(format!("no (refused: {reason})")).class(Class::Over),
-            ]);
-            continue;
-        };
-        let largest = b.assets.iter().map(|a| a.stored_size).max().unwrap_or(0);
-        let used = b
-            .limit_total
-            .map(|l| assetota_core::budget::percent(b.total_storage_size, l));
-        t.rows.push(vec![
-            Cell::text(b.platform.name.clone()),
-            Cell::text(b.platform.codec.kind()),
-            Cell::number(
-                Bytes(b.total_storage_size).to_string(),
-                b.total_storage_size,
-            ),
-            Cell::number(limit_text(b.limit_total), b.limit_total.unwrap_or(0)),
-            Cell::number(
-                used.map_or("-".into(), |u| format!("{u}%")),
-                used.unwrap_or(0),
-            ),
-            Cell::number(Bytes(largest).to_string(), largest),
-            Cell::number(limit_text(b.limit_single), b.limit_single.unwrap_or(0)),
-            match b.verdict() {
-                Verdict::Fits => Cell::text("yes").class(Class::Fits),
-                Verdict::Near => Cell::text("yes (near)").class(Class::Near),
-                Verdict::Over => Cell::text("no").class(Class::Over),
-            },
-        ]);
-    }
-    t
 }
 
 /// Budgets for several platforms, measuring each distinct (codec, file list)
@@ -300,16 +241,11 @@ pub fn measure_for(
     Ok(out)
 }
 
-/// The image to check against the partitions: a flat image as is, an ELF as
-/// the flat binary of its loadable sections.
+/// The image to check against the partitions (an ELF as its flat binary).
 fn firmware_image(path: &std::path::Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
-    if bytes.starts_with(assetota_firmware::ELF_MAGIC) {
-        let elf = assetota_firmware::ElfFile::parse(path, &bytes)?;
-        return Ok(elf.flat_image(path)?.bytes);
-    }
-    Ok(bytes)
+    Ok(assetota_firmware::fit::app_image(path, bytes)?)
 }

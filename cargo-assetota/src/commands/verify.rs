@@ -43,7 +43,7 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
         shell.warn(w);
     }
     if let Some(budget) = &budget
-        && let Some(check) = crate::report::FirmwareCheck::run(
+        && let Some(check) = assetota_firmware::fit::FirmwareCheck::run(
             &budget.platform,
             &contents.firmware,
             &m.package.version,

@@ -15,8 +15,8 @@ use super::output::dependencies;
 use crate::cli::BundleArgs;
 use crate::error::{Error, Result};
 use crate::files::display_path;
-use crate::report;
 use crate::shell::{BarProgress, Shell};
+use assetota_report::text::{budget_line, count};
 
 /// The Particle path of `bundle`; `None` when the firmware is an ELF (the
 /// command's own path), after refusing `--modules` for it.
@@ -185,7 +185,7 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
             "{} for Particle `{}` with {} ({} in the module's {placement}, {} → {})",
             display_path(path),
             platform.name,
-            report::count(deps.len(), "asset"),
+            count(deps.len(), "asset"),
             dependencies(deps.len()),
             Bytes(bytes.len() as u64),
             Bytes(updated.len() as u64)
@@ -202,7 +202,7 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
             ),
         );
     }
-    shell.status("Budget", report::budget_line(&budget));
+    shell.status("Budget", budget_line(&budget));
     if let Some(dir) = modules {
         shell.status(
             "Wrote",

@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::cli::InspectArgs;
 use crate::error::Result;
 use crate::files::display_path;
-use crate::report::{self, Table};
 use crate::shell::Shell;
+use assetota_report::text::{Table, count};
 
 #[derive(Serialize)]
 struct InspectJson {
@@ -150,7 +150,7 @@ fn text(report: &InspectJson) -> String {
     if m.function_id == function::USER_PART {
         text.push_str(&format!(
             "  depends on:  {}\n",
-            report::count(report.dependencies.len(), "asset")
+            count(report.dependencies.len(), "asset")
         ));
         if !report.dependencies.is_empty() {
             let mut t = Table::new(if bundle {

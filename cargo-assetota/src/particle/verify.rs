@@ -10,8 +10,8 @@ use super::output::dependencies;
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::files::display_path;
-use crate::report;
 use crate::shell::Shell;
+use assetota_report::text::count;
 
 #[derive(Serialize)]
 struct VerifyJson<'a> {
@@ -92,7 +92,7 @@ fn run(args: &VerifyArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) -
             format!(
                 "Particle bundle: `{}` and {}, all matching{}",
                 b.app_name,
-                report::count(b.assets.len(), "asset"),
+                count(b.assets.len(), "asset"),
                 platform_name
                     .as_ref()
                     .map(|p| format!(", fits `{p}`"))

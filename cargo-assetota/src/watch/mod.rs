@@ -654,7 +654,7 @@ impl Session<'_> {
             .filter_map(|p| {
                 p.last
                     .as_ref()
-                    .map(|b| crate::size_report::size_section(&p.name, b, None))
+                    .map(|b| assetota_report::size_html::size_section(&p.name, b, None))
             })
             .collect();
         let page = assetota_report::Report {
@@ -662,12 +662,12 @@ impl Session<'_> {
                 [one] => format!("Asset budget: {} (watch)", one.heading),
                 _ => "Asset budgets (watch)".to_owned(),
             },
-            date: crate::size_report::report_date(),
+            date: assetota_report::report_date(),
             refresh_seconds: Some(2),
             sections,
         };
         let html = assetota_report::page::render(&page);
-        if let Err(e) = crate::size_report::write_report(&path, &html) {
+        if let Err(e) = crate::files::write_atomically(&path, html.as_bytes()) {
             self.shell.warn(format_args!("{e}"));
         }
     }

@@ -10,8 +10,9 @@ use anstyle::Style;
 use assetota_core::bytesize::Bytes;
 use assetota_core::{AssetCost, Budget, Verdict};
 
-use crate::report::{budget_line, platform_name};
 use crate::shell::{RED, YELLOW};
+use assetota_report::size_json::platform_name;
+use assetota_report::text::budget_line;
 
 /// At most this many asset lines per report; the header has the counts.
 pub const MAX_ASSET_LINES: usize = 20;

@@ -2,7 +2,8 @@
 //! firmware image and the raw assets in a deterministic zip. [`write`] makes
 //! one atomically; [`read`] refuses hostile zips (escaping names, symlinks,
 //! duplicates, unlisted entries, decompression bombs) before anything is
-//! decompressed, and writes nowhere.
+//! decompressed, and writes nowhere. [`input`] reads any file a manifest is
+//! embedded in: an ELF, a flat or ESP image, or a bundle.
 //!
 //! No function here prints or exits; errors are [`Error`].
 
@@ -10,6 +11,7 @@
 
 mod error;
 pub mod export;
+pub mod input;
 mod manifest;
 mod read;
 pub mod verify;

@@ -3,7 +3,8 @@
 //! symbol) or a flat image (by magic and CRC), and the flat binary image of a
 //! bare-metal ELF; the ESP app image of an ESP ELF (as `espflash save-image`
 //! writes it, [`esp`]; making one needs the default `esp-image` feature,
-//! reading one does not); WinnerMicro W800 images ([`w800`]).
+//! reading one does not); WinnerMicro W800 images ([`w800`]) and whether an
+//! app fits its platform's partitions ([`fit`]).
 //!
 //! Every function takes the bytes and the path they came from (for messages);
 //! none reads files, prints or exits.
@@ -15,6 +16,7 @@ mod elf;
 mod error;
 pub mod esp;
 mod esp_writer;
+pub mod fit;
 mod locate;
 pub mod w800;
 

@@ -3,16 +3,26 @@
 //! partition, the limits, the platforms' fit and a sortable table) and as a
 //! GitHub-flavoured Markdown table for CI job summaries.
 //!
-//! No I/O: the commands build a [`Report`] (the model), [`layout`] places its
+//! Also the terminal's side of the same numbers: the JSON of `size --json`
+//! ([`size_json`]) and the plain text tables ([`text`]); the OTA plan of
+//! `diff` in all three forms ([`diff`]); the platform list ([`platforms`]).
+//!
+//! No I/O: the commands build a [`Report`] (the model; [`size_html`] makes a
+//! budget's section), [`layout`] places its
 //! tiles, [`page`] and [`markdown`] turn it into a string. Every name is
 //! untrusted text: [`display`] makes its control and bidirectional formatting
 //! characters visible, and each renderer escapes for its own syntax.
 
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod layout;
 pub mod markdown;
 pub mod page;
+pub mod platforms;
+pub mod size_html;
+pub mod size_json;
+pub mod text;
 
 use serde::Serialize;
 
@@ -207,6 +217,20 @@ pub fn display(name: &str) -> String {
         }
     }
     out
+}
+
+/// The date a report shows: SOURCE_DATE_EPOCH where set (so the page is
+/// reproducible), else now.
+pub fn report_date() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    utc_date(secs)
 }
 
 /// A UTC date and time, `YYYY-MM-DD HH:MM:SS UTC`, from seconds since the epoch.

@@ -1,27 +1,31 @@
-//! Any input file a command takes (ELF, flat image, bundle) and the manifest
-//! embedded in it.
+//! Any input file `inspect` and `diff` take (ELF, flat image, ESP app image,
+//! bundle) and where the manifest embedded in it is.
 
 use std::path::{Path, PathBuf};
 
 use assetota::Manifest;
 use assetota_firmware::{ELF_MAGIC, ElfFile, Located, decode, locate_flat};
 
-use crate::error::{Error, Result};
-use assetota_bundle::{self as bundle, Contents};
+use crate::{Contents, Error, Result};
 
 const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 
+/// What kind of file an input is, told by its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// An ELF (the manifest in its `.assetota` section or symbol).
     Elf,
+    /// A flat binary image (the manifest found by magic and CRC).
     Flat,
     /// An ESP app image (`espflash save-image`'s output).
     Esp,
+    /// A cargo-assetota bundle (the manifest in its firmware entry).
     Bundle,
 }
 
 impl Kind {
+    /// The kind as `inspect` names it.
     pub fn describe(self) -> &'static str {
         match self {
             Kind::Elf => "ELF",
@@ -34,18 +38,22 @@ impl Kind {
 
 /// A file with an embedded manifest.
 pub struct Loaded {
+    /// The file read.
     pub path: PathBuf,
+    /// What kind of file it is.
     pub kind: Kind,
     /// The firmware bytes: the file itself, or the bundle's firmware entry.
     pub firmware: Vec<u8>,
     /// Where the manifest is in `firmware`.
     pub located: Located,
+    /// The bundle read, when the file is one.
     pub bundle: Option<Contents>,
 }
 
 impl Loaded {
-    pub fn manifest(&self) -> Result<Manifest<'_>> {
-        Ok(decode(&self.path, &self.firmware, &self.located)?)
+    /// The embedded manifest, decoded (a damaged one is an error).
+    pub fn manifest(&self) -> Result<Manifest<'_>, assetota_firmware::Error> {
+        decode(&self.path, &self.firmware, &self.located)
     }
 }
 
@@ -56,7 +64,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
         source,
     })?;
     if bytes.starts_with(ZIP_MAGIC) {
-        let contents = bundle::read(path)?;
+        let contents = crate::read(path)?;
         let fw = &contents.manifest.firmware;
         let located = Located {
             offset: fw.manifest_offset as usize,
@@ -104,4 +112,30 @@ pub fn load(path: &Path) -> Result<Loaded> {
         located,
         bundle: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_a_read_error_naming_it() {
+        let path = Path::new("/nonexistent/assetota/input.elf");
+        match load(path) {
+            Err(Error::Read { path: p, .. }) => assert_eq!(p, path),
+            Err(other) => panic!("expected a read error, got {other}"),
+            Ok(_) => panic!("a missing file loaded"),
+        }
+    }
+
+    #[test]
+    fn a_file_without_a_manifest_is_a_firmware_error() {
+        let dir = std::env::temp_dir().join(format!("assetota-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("plain.bin");
+        std::fs::write(&path, b"no manifest in here").unwrap();
+        let result = load(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(result, Err(Error::Firmware(_))));
+    }
 }

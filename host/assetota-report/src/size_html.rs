@@ -1,33 +1,14 @@
 //! One package's budget as a section of an HTML or Markdown report, shared by
-//! `size --report`, `diff --report` and `watch --report`.
-
-use std::path::Path;
+//! `size --report`, `diff --report` and `watch --report`, and the fit of every
+//! platform (`size --all-platforms --report`).
 
 use assetota_core::bytesize::Bytes;
 use assetota_core::{Budget, Verdict};
+use assetota_firmware::fit::FirmwareCheck;
 
-use crate::error::Result;
-use crate::report::{self, FirmwareCheck};
-use assetota_report::{self as report_html, Cell, Class, Column, Section, Table, Tile};
-
-/// The date a report shows: SOURCE_DATE_EPOCH where set (so the page is
-/// reproducible), else now.
-pub fn report_date() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        });
-    report_html::utc_date(secs)
-}
-
-/// Writes a report page atomically (readers see the old page or the new one).
-pub fn write_report(path: &Path, html: &str) -> Result<()> {
-    crate::files::write_atomically(path, html.as_bytes())
-}
+use crate::size_json::platform_name;
+use crate::text::{budget_line, count};
+use crate::{Cell, Class, Column, Section, Table, Tile};
 
 fn verdict_class(v: Verdict) -> Class {
     match v {
@@ -37,6 +18,7 @@ fn verdict_class(v: Verdict) -> Class {
     }
 }
 
+/// A limit's size, or `none`.
 pub fn limit_text(limit: Option<u64>) -> String {
     limit.map_or_else(|| "none".to_owned(), |l| Bytes(l).to_string())
 }
@@ -51,7 +33,7 @@ fn pct_text(used: u64, limit: Option<u64>) -> String {
 /// partition (free space as its own tile), the limits, the asset table.
 pub fn size_section(package: &str, budget: &Budget, firmware: Option<&FirmwareCheck>) -> Section {
     let p = &budget.platform;
-    let platform = report::platform_name(p);
+    let platform = platform_name(p);
     let heading = match &platform {
         Some(name) => format!("{package} on {name}"),
         None => format!("{package} (no platform: sizes only)"),
@@ -105,7 +87,7 @@ pub fn size_section(package: &str, budget: &Budget, firmware: Option<&FirmwareCh
             Verdict::Near => "Near a limit",
             Verdict::Over => "Over budget",
         },
-        report::budget_line(budget)
+        budget_line(budget)
     );
     let tiles = budget
         .assets
@@ -156,7 +138,7 @@ pub fn size_section(package: &str, budget: &Budget, firmware: Option<&FirmwareCh
         ]);
     }
     table.footer = Some(vec![
-        Cell::text(report::count(budget.assets.len(), "asset")),
+        Cell::text(count(budget.assets.len(), "asset")),
         Cell::number(Bytes(budget.total_size).to_string(), budget.total_size),
         Cell::number(
             Bytes(budget.total_compressed_size).to_string(),
@@ -185,4 +167,63 @@ pub fn size_section(package: &str, budget: &Budget, firmware: Option<&FirmwareCh
         table,
         platforms: None,
     }
+}
+
+/// The fit of every platform, as a table: a row per platform, with the
+/// reason where one refuses the assets.
+pub fn platforms_table(rows: &[(String, std::result::Result<Budget, String>)]) -> Table {
+    let mut t = Table {
+        columns: vec![
+            Column::text("Platform"),
+            Column::text("Codec"),
+            Column::number("Storage"),
+            Column::number("Total limit"),
+            Column::number("Used"),
+            Column::number("Largest stored"),
+            Column::number("Single limit"),
+            Column::text("Fits"),
+        ],
+        ..Table::default()
+    };
+    for (name, row) in rows {
+        let Ok(b) = row else {
+            let reason = row.as_ref().err().cloned().unwrap_or_default();
+            t.rows.push(vec![
+                Cell::text(name.clone()),
+                Cell::text("-"),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::number("-", 0),
+                Cell::text(format!("no (refused: {reason})")).class(Class::Over),
+            ]);
+            continue;
+        };
+        let largest = b.assets.iter().map(|a| a.stored_size).max().unwrap_or(0);
+        let used = b
+            .limit_total
+            .map(|l| assetota_core::budget::percent(b.total_storage_size, l));
+        t.rows.push(vec![
+            Cell::text(b.platform.name.clone()),
+            Cell::text(b.platform.codec.kind()),
+            Cell::number(
+                Bytes(b.total_storage_size).to_string(),
+                b.total_storage_size,
+            ),
+            Cell::number(limit_text(b.limit_total), b.limit_total.unwrap_or(0)),
+            Cell::number(
+                used.map_or("-".into(), |u| format!("{u}%")),
+                used.unwrap_or(0),
+            ),
+            Cell::number(Bytes(largest).to_string(), largest),
+            Cell::number(limit_text(b.limit_single), b.limit_single.unwrap_or(0)),
+            match b.verdict() {
+                Verdict::Fits => Cell::text("yes").class(Class::Fits),
+                Verdict::Near => Cell::text("yes (near)").class(Class::Near),
+                Verdict::Over => Cell::text("no").class(Class::Over),
+            },
+        ]);
+    }
+    t
 }

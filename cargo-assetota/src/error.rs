@@ -214,6 +214,15 @@ impl From<assetota_bundle::Error> for Error {
     }
 }
 
+/// A platform without W800 partitions, as the variant `bundle` reports.
+impl From<assetota_firmware::w800::NotW800Platform> for Error {
+    fn from(e: assetota_firmware::w800::NotW800Platform) -> Self {
+        Error::NotW800Platform {
+            platform: e.platform,
+        }
+    }
+}
+
 /// The Particle crate's errors: a hostile bundle and an unknown platform as
 /// the variants every command reports them with, the rest as they are.
 impl From<assetota_particle::Error> for Error {

@@ -13,6 +13,7 @@ mod chips;
 mod elf;
 mod error;
 pub mod esp;
+pub mod esp_slots;
 mod locate;
 pub mod w800;
 

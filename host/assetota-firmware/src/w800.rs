@@ -22,6 +22,12 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod bundle;
+pub mod inspect;
+mod platform;
+
+pub use platform::NotW800Platform;
+
 /// The header's magic number.
 pub const MAGIC: u32 = 0xA0FF_FF9F;
 /// Bytes of a header.

@@ -214,6 +214,24 @@ impl From<assetota_bundle::Error> for Error {
     }
 }
 
+/// The store image's errors, as the variants `image` reports.
+impl From<assetota_bundle::store_image::Error> for Error {
+    fn from(e: assetota_bundle::store_image::Error) -> Self {
+        use assetota_bundle::store_image::Error as S;
+        match e {
+            S::NotStoreBundle { path, platform } => Error::NotStoreBundle { path, platform },
+            S::NotStorePlatform { name, kind } => Error::NotStorePlatform { name, kind },
+            S::NoPartitionAddress { format, platform } => {
+                Error::NoPartitionAddress { format, platform }
+            }
+            S::NoFirmwareAddress { path, file } => Error::NoFirmwareAddress { path, file },
+            S::Bundle(e) => e.into(),
+            S::Firmware(e) => Error::Firmware(e),
+            S::Image { path, cause } => Error::StoreImage { path, cause },
+        }
+    }
+}
+
 /// A platform without W800 partitions, as the variant `bundle` reports.
 impl From<assetota_firmware::w800::NotW800Platform> for Error {
     fn from(e: assetota_firmware::w800::NotW800Platform) -> Self {

@@ -12,6 +12,7 @@ mod error;
 pub mod export;
 mod manifest;
 mod read;
+pub mod store_image;
 pub mod verify;
 mod write;
 

@@ -10,6 +10,7 @@
 
 mod error;
 pub mod export;
+pub mod inspect;
 mod manifest;
 mod read;
 pub mod store_image;

@@ -15,7 +15,21 @@ use crate::files::display_path;
 use crate::shell::Shell;
 
 pub fn run(args: ImageArgs, shell: &mut Shell) -> Result<()> {
-    check_flags(&args)?;
+    let request = Request {
+        format: match args.format {
+            StoreImageFormat::Bin => Format::Bin,
+            StoreImageFormat::Hex => Format::Hex,
+            StoreImageFormat::Uf2 => Format::Uf2,
+        },
+        address: args.address,
+        firmware: args.firmware,
+        family_id: args.family_id,
+        skip_erased: args.skip_erased,
+    };
+    // Flag combinations clap cannot express.
+    if let Some(problem) = request.conflict() {
+        return Err(Error::ImageUsage(problem.to_owned()));
+    }
     // The whole check `verify` does, with its report: a bundle it refuses is
     // refused here before anything is built.
     super::verify::run(
@@ -48,17 +62,6 @@ pub fn run(args: ImageArgs, shell: &mut Shell) -> Result<()> {
     if let Some(note) = &target.note {
         shell.note(note);
     }
-    let request = Request {
-        format: match args.format {
-            StoreImageFormat::Bin => Format::Bin,
-            StoreImageFormat::Hex => Format::Hex,
-            StoreImageFormat::Uf2 => Format::Uf2,
-        },
-        address: args.address,
-        firmware: args.firmware,
-        family_id: args.family_id,
-        skip_erased: args.skip_erased,
-    };
     let made = store_image::make(path, &contents, &target, request)?;
     crate::files::write_atomically(&args.out, made.bytes())?;
 
@@ -66,43 +69,15 @@ pub fn run(args: ImageArgs, shell: &mut Shell) -> Result<()> {
     if args.json {
         shell.print_json(&ImageJson::new(file.clone(), &made, &target, request));
     }
-    shell.status("Wrote", made.summary(&file, request.format));
+    shell.status("Wrote", made.summary(&file));
     // The store partition of an ESP firmware, for espflash to program.
-    if contents.manifest.firmware.format == "esp"
-        && request.format == Format::Bin
-        && let Some(offset) = made.address.or(target.geometry.partition_offset)
-    {
-        shell.status(
-            "Flash",
-            format_args!("espflash write-bin {offset:#x} {file}"),
-        );
+    if let Some(command) = made.espflash_command(&contents.manifest, &file) {
+        shell.status("Flash", command);
     }
     if args.skip_erased {
-        shell.note(
-            "erased (all-0xFF) ranges were left out of the file: program it only with a tool that erases the whole store partition first, or stale flash contents survive there",
-        );
+        shell.note(store_image::SKIP_ERASED_NOTE);
     }
     Ok(())
-}
-
-/// Flag combinations clap cannot express.
-fn check_flags(args: &ImageArgs) -> Result<()> {
-    let usage = |text: &str| Err(Error::ImageUsage(text.to_owned()));
-    match args.format {
-        StoreImageFormat::Bin if args.firmware => usage(
-            "`--firmware` needs `--format hex` or `--format uf2`: a bin is exactly the store partition",
-        ),
-        StoreImageFormat::Bin if args.address.is_some() => {
-            usage("`--address` applies to `--format hex` and `--format uf2` only")
-        }
-        StoreImageFormat::Bin if args.skip_erased => {
-            usage("`--skip-erased` applies to `--format hex` and `--format uf2` only")
-        }
-        StoreImageFormat::Bin | StoreImageFormat::Hex if args.family_id.is_some() => {
-            usage("`--family-id` applies to `--format uf2` only")
-        }
-        _ => Ok(()),
-    }
 }
 
 /// `--platform NAME` as `size` resolves it: from the selected packages'

@@ -96,6 +96,9 @@ pub enum Error {
     },
 }
 
+/// The note for a hex or uf2 file made with [`Request::skip_erased`].
+pub const SKIP_ERASED_NOTE: &str = "erased (all-0xFF) ranges were left out of the file: program it only with a tool that erases the whole store partition first, or stale flash contents survive there";
+
 /// A `Result` of this module.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -112,6 +115,28 @@ pub struct Request {
     pub family_id: Option<u32>,
     /// Leave all-0xFF ranges out of a hex or uf2 file.
     pub skip_erased: bool,
+}
+
+impl Request {
+    /// What is wrong with the combination asked for, in the words of
+    /// `cargo assetota image`'s flags; `None` when it can be made.
+    pub fn conflict(&self) -> Option<&'static str> {
+        match self.format {
+            Format::Bin if self.firmware => Some(
+                "`--firmware` needs `--format hex` or `--format uf2`: a bin is exactly the store partition",
+            ),
+            Format::Bin if self.address.is_some() => {
+                Some("`--address` applies to `--format hex` and `--format uf2` only")
+            }
+            Format::Bin if self.skip_erased => {
+                Some("`--skip-erased` applies to `--format hex` and `--format uf2` only")
+            }
+            Format::Bin | Format::Hex if self.family_id.is_some() => {
+                Some("`--family-id` applies to `--format uf2` only")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The geometry an image is built for, and whose it is.
@@ -199,6 +224,8 @@ pub struct Firmware {
 /// A store image made, and its file.
 #[derive(Debug)]
 pub struct Made {
+    /// The file's format.
+    pub format: Format,
     /// The store partition.
     pub image: StoreImage,
     /// The partition's address in the file (`None` for a bin).
@@ -213,6 +240,15 @@ impl Made {
     /// The file's bytes.
     pub fn bytes(&self) -> &[u8] {
         self.encoded.as_deref().unwrap_or(&self.image.bytes)
+    }
+
+    /// For a bin of the store partition of an ESP firmware (`m` its
+    /// bundle's manifest), written as `file` (displayed): the espflash
+    /// command that programs it at the partition's offset.
+    pub fn espflash_command(&self, m: &BundleManifest, file: &str) -> Option<String> {
+        let offset = self.image.geometry.partition_offset?;
+        (m.firmware.format == "esp" && self.format == Format::Bin)
+            .then(|| format!("espflash write-bin {offset:#x} {file}"))
     }
 }
 
@@ -260,6 +296,7 @@ pub fn make(path: &Path, contents: &Contents, target: &Target, request: Request)
         }
     };
     Ok(Made {
+        format: request.format,
         image,
         address,
         firmware,
@@ -397,6 +434,31 @@ mod tests {
     }
 
     #[test]
+    fn conflicting_requests_are_named() {
+        assert_eq!(request(Format::Bin).conflict(), None);
+        let uf2 = Request {
+            family_id: Some(0xE48B_FF56),
+            skip_erased: true,
+            ..request(Format::Uf2)
+        };
+        assert_eq!(uf2.conflict(), None);
+        let hex = Request {
+            family_id: Some(1),
+            ..request(Format::Hex)
+        };
+        assert_eq!(
+            hex.conflict(),
+            Some("`--family-id` applies to `--format uf2` only")
+        );
+        let bin = Request {
+            firmware: true,
+            address: Some(0),
+            ..request(Format::Bin)
+        };
+        assert!(bin.conflict().unwrap().starts_with("`--firmware` needs"));
+    }
+
+    #[test]
     fn target_is_the_recorded_geometry_or_the_platform_s() {
         let path = Path::new("b.zip");
         let c = contents(true, b"fw", None);
@@ -443,7 +505,7 @@ mod tests {
         assert_eq!(made.bytes().len() as u64, GEOMETRY.partition_size);
         assert_eq!((made.address, made.image.assets.len()), (None, 1));
         assert!(
-            made.summary("s.bin", Format::Bin)
+            made.summary("s.bin")
                 .starts_with("s.bin (bin, 65,536 B): store ")
         );
 

@@ -115,15 +115,15 @@ impl AssetJson {
 }
 
 impl Made {
-    /// The status line's text for the file written as `file` (displayed)
-    /// in `format`: its size and address, the store's use, the assets and the
+    /// The status line's text for the file written as `file` (displayed):
+    /// its format, size and address, the store's use, the assets and the
     /// firmware.
-    pub fn summary(&self, file: &str, format: super::Format) -> String {
+    pub fn summary(&self, file: &str) -> String {
         let image = &self.image;
         let n = image.assets.len();
         format!(
             "{file} ({}, {}{}): store {} of {} used, {n} asset{}{}{}",
-            format.as_str(),
+            self.format.as_str(),
             Bytes(self.bytes().len() as u64),
             self.address
                 .map(|a| format!(", partition at {a:#x}"))

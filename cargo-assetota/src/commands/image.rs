@@ -5,7 +5,7 @@
 //! resolves `--platform`, writes the file atomically and prints.
 
 use assetota_bundle::store_image::report::ImageJson;
-use assetota_bundle::store_image::{self, Format, Request};
+use assetota_bundle::store_image::{self, Format, Request, StoreImageError};
 use assetota_core::Config;
 
 use crate::cargo;
@@ -47,10 +47,10 @@ pub fn run(args: ImageArgs, shell: &mut Shell) -> Result<()> {
         source,
     })?;
     if assetota_particle::zip::looks_like_particle_bundle(&bytes) {
-        return Err(Error::NotStoreBundle {
+        return Err(Error::StoreImage(StoreImageError::NotStoreBundle {
             path: path.clone(),
             platform: Some("Particle".into()),
-        });
+        }));
     }
     let contents = assetota_bundle::read_bytes(path, &bytes)?;
     drop(bytes);

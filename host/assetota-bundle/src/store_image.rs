@@ -5,19 +5,21 @@
 //! format. The bundle must have been verified first; nothing here reads or
 //! writes files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assetota_core::Platform;
 use assetota_core::bytesize::Bytes;
 use assetota_core::platform::StoreGeometry;
-use assetota_core::store_image::{
-    self as store, Expected, ImageAsset, ImageError, Segment, StoreImage,
-};
+use assetota_core::store_image::{self as store, Expected, ImageAsset, Segment, StoreImage};
 
+use crate::error::Result;
 use crate::manifest::{BundleManifest, hex};
 use crate::read::Contents;
 
+pub mod error;
 pub mod report;
+
+pub use error::StoreImageError;
 
 /// The file formats of a store image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,66 +43,8 @@ impl Format {
     }
 }
 
-/// Why no store image can be made of a bundle.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The bundle records no store geometry and no platform was given.
-    #[error("`{}` records no device store to image: {}", path.display(), match platform { Some(p) => format!("its platform `{p}` is not of kind \"assetota-store\""), None => "it was built without a platform".to_owned() })]
-    NotStoreBundle {
-        /// The bundle.
-        path: PathBuf,
-        /// The platform it records, if any.
-        platform: Option<String>,
-    },
-    /// The platform given has no store partition.
-    #[error(
-        "platform `{name}` is of kind \"{kind}\", not \"assetota-store\": it has no store partition to image"
-    )]
-    NotStorePlatform {
-        /// The platform.
-        name: String,
-        /// Its kind.
-        kind: String,
-    },
-    /// A hex or uf2 file needs the partition's address, and none is known.
-    #[error(
-        "a {format} file places the store partition at an address, and platform `{platform}` sets no `partition-offset`"
-    )]
-    NoPartitionAddress {
-        /// The file format.
-        format: &'static str,
-        /// The platform (`(none)` without one).
-        platform: String,
-    },
-    /// The firmware to merge is a flat image without a load address.
-    #[error("the firmware `{file}` of `{}` has no load address to place it at", path.display())]
-    NoFirmwareAddress {
-        /// The bundle.
-        path: PathBuf,
-        /// The firmware entry.
-        file: String,
-    },
-    /// The bundle's entries do not agree with `manifest.json`.
-    #[error(transparent)]
-    Bundle(#[from] crate::Error),
-    /// The firmware to merge is an ELF that has no flat image.
-    #[error(transparent)]
-    Firmware(#[from] assetota_firmware::Error),
-    /// The store crate cannot build, check or encode the image.
-    #[error("cannot make the store image of `{}`: {cause}", path.display())]
-    Image {
-        /// The bundle.
-        path: PathBuf,
-        /// The store crate's reason.
-        cause: ImageError,
-    },
-}
-
 /// The note for a hex or uf2 file made with [`Request::skip_erased`].
 pub const SKIP_ERASED_NOTE: &str = "erased (all-0xFF) ranges were left out of the file: program it only with a tool that erases the whole store partition first, or stale flash contents survive there";
-
-/// A `Result` of this module.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What to make: the file's format and where its parts go.
 #[derive(Debug, Clone, Copy)]
@@ -166,17 +110,19 @@ pub fn target(path: &Path, m: &BundleManifest, chosen: Option<(&str, Platform)>)
                 geometry,
                 note: None,
             }),
-            None => Err(Error::NotStoreBundle {
+            None => Err(StoreImageError::NotStoreBundle {
                 path: path.to_owned(),
                 platform: m.platform.clone(),
-            }),
+            }
+            .into()),
         };
     };
     let Some(geometry) = platform.store else {
-        return Err(Error::NotStorePlatform {
+        return Err(StoreImageError::NotStorePlatform {
             name: name.to_owned(),
             kind: platform.kind().to_owned(),
-        });
+        }
+        .into());
     };
     let note = (recorded != Some(geometry)).then(|| {
         format!(
@@ -261,7 +207,7 @@ pub fn make(path: &Path, contents: &Contents, target: &Target, request: Request)
             request
                 .address
                 .or(target.geometry.partition_offset)
-                .ok_or_else(|| Error::NoPartitionAddress {
+                .ok_or_else(|| StoreImageError::NoPartitionAddress {
                     format: format.as_str(),
                     platform: target.platform.clone().unwrap_or_else(|| "(none)".into()),
                 })?,
@@ -272,7 +218,7 @@ pub fn make(path: &Path, contents: &Contents, target: &Target, request: Request)
         false => None,
     };
     let image = build(path, contents, &target.geometry)?;
-    let image_err = |cause| Error::Image {
+    let image_err = |cause| StoreImageError::Image {
         path: path.to_owned(),
         cause,
     };
@@ -332,8 +278,7 @@ pub fn build(path: &Path, contents: &Contents, geometry: &StoreGeometry) -> Resu
             return Err(bad(format!(
                 "`{}` does not hash to the sha256 manifest.json gives",
                 a.file
-            ))
-            .into());
+            )));
         }
         expected.push(Expected {
             name: &a.name,
@@ -341,7 +286,7 @@ pub fn build(path: &Path, contents: &Contents, geometry: &StoreGeometry) -> Resu
             sha256,
         });
     }
-    let image_err = |cause| Error::Image {
+    let image_err = |cause| StoreImageError::Image {
         path: path.to_owned(),
         cause,
     };
@@ -364,10 +309,12 @@ pub fn firmware(path: &Path, contents: &Contents) -> Result<Firmware> {
             bytes: flat.bytes,
         });
     }
-    let address = fw.load_address.ok_or_else(|| Error::NoFirmwareAddress {
-        path: path.to_owned(),
-        file: fw.file.clone(),
-    })?;
+    let address = fw
+        .load_address
+        .ok_or_else(|| StoreImageError::NoFirmwareAddress {
+            path: path.to_owned(),
+            file: fw.file.clone(),
+        })?;
     Ok(Firmware {
         file: fw.file.clone(),
         address,
@@ -484,15 +431,17 @@ mod tests {
         let plain = assetota_core::platform::unconstrained(assetota_core::Codec::None);
         assert!(matches!(
             target(path, &c.manifest, Some(("plain", plain))),
-            Err(Error::NotStorePlatform { .. })
+            Err(crate::Error::StoreImage(
+                StoreImageError::NotStorePlatform { .. }
+            ))
         ));
         let c = contents(false, b"fw", None);
         assert!(matches!(
             target(path, &c.manifest, None),
-            Err(Error::NotStoreBundle {
+            Err(crate::Error::StoreImage(StoreImageError::NotStoreBundle {
                 platform: Some(_),
                 ..
-            })
+            }))
         ));
     }
 
@@ -521,7 +470,9 @@ mod tests {
         t.geometry.partition_offset = None;
         assert!(matches!(
             make(path, &c, &t, request(Format::Uf2)),
-            Err(Error::NoPartitionAddress { format: "uf2", .. })
+            Err(crate::Error::StoreImage(
+                StoreImageError::NoPartitionAddress { format: "uf2", .. }
+            ))
         ));
     }
 
@@ -532,12 +483,14 @@ mod tests {
         let t = target(path, &c.manifest, None).unwrap();
         assert!(matches!(
             firmware(path, &c),
-            Err(Error::NoFirmwareAddress { .. })
+            Err(crate::Error::StoreImage(
+                StoreImageError::NoFirmwareAddress { .. }
+            ))
         ));
         c.assets.insert("a.txt".into(), b"other bytes".to_vec());
         assert!(matches!(
             make(path, &c, &t, request(Format::Bin)),
-            Err(Error::Bundle(crate::Error::BadBundle { .. }))
+            Err(crate::Error::BadBundle { .. })
         ));
     }
 }

@@ -162,13 +162,7 @@ impl BundleJson {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const LAYOUT: Layout = Layout {
-        app_offset: 0xF000,
-        app_size: 0x2000,
-        ota_offset: 0x10_0000,
-        ota_size: 0x2000,
-    };
+    use crate::w800::tests::LAYOUT;
 
     fn packed(app: &[u8]) -> Packed {
         let options = Options {
@@ -210,7 +204,7 @@ mod tests {
         assert!(json.fits && json.written);
         let summary = p.summary("a.img", "a_ota.img");
         assert!(
-            summary.contains("version `1.2.3`, for `w800` (app at 0xf000, OTA at 0x100000)"),
+            summary.contains("version `1.2.3`, for `w800` (app at 0xf000, OTA at 0x131000)"),
             "{summary}"
         );
     }

@@ -171,14 +171,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::w800::{Layout, Options, pack, read};
-
-    const LAYOUT: Layout = Layout {
-        app_offset: 0xF000,
-        app_size: 0x2000,
-        ota_offset: 0x10_0000,
-        ota_size: 0x2000,
-    };
+    use crate::w800::tests::LAYOUT;
+    use crate::w800::{Options, pack, read};
 
     #[test]
     fn ota_image_reports_both_headers() {

@@ -391,16 +391,6 @@ pub enum StoreImageFormat {
     Uf2,
 }
 
-impl StoreImageFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoreImageFormat::Bin => "bin",
-            StoreImageFormat::Hex => "hex",
-            StoreImageFormat::Uf2 => "uf2",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct ImageArgs {
     /// The `.assetota.zip` bundle (verified first)

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use assetota_bundle::store_image::StoreImageError;
 use assetota_firmware::Error as FirmwareError;
 
 use crate::exit;
@@ -148,27 +149,8 @@ pub enum Error {
     #[error("the server failed: {0}")]
     Serve(String),
 
-    #[error("`{}` records no device store to image: {}", path.display(), match platform { Some(p) => format!("its platform `{p}` is not of kind \"assetota-store\""), None => "it was built without a platform".to_owned() })]
-    NotStoreBundle {
-        path: PathBuf,
-        platform: Option<String>,
-    },
-
-    #[error(
-        "platform `{name}` is of kind \"{kind}\", not \"assetota-store\": it has no store partition to image"
-    )]
-    NotStorePlatform { name: String, kind: String },
-
-    #[error(
-        "a {format} file places the store partition at an address, and platform `{platform}` sets no `partition-offset`"
-    )]
-    NoPartitionAddress {
-        format: &'static str,
-        platform: String,
-    },
-
-    #[error("the firmware `{file}` of `{}` has no load address to place it at", path.display())]
-    NoFirmwareAddress { path: PathBuf, file: String },
+    #[error(transparent)]
+    StoreImage(assetota_bundle::store_image::StoreImageError),
 
     #[error("{0}")]
     ImageUsage(String),
@@ -176,16 +158,8 @@ pub enum Error {
     #[error("{0}")]
     BundleUsage(String),
 
-    #[error(
-        "platform `{platform}` has no `app` and `app_ota` partitions with offsets, so no W800 images can be made for it"
-    )]
-    NotW800Platform { platform: String },
-
-    #[error("cannot make the store image of `{}`: {cause}", path.display())]
-    StoreImage {
-        path: PathBuf,
-        cause: assetota_core::store_image::ImageError,
-    },
+    #[error(transparent)]
+    NotW800Platform(#[from] assetota_firmware::w800::platform::NotW800Platform),
 }
 
 /// The bundle crate's errors, as the variants the commands already report.
@@ -210,6 +184,7 @@ impl From<assetota_bundle::Error> for Error {
             B::ExportLayout { path, reason } => Error::ExportLayout { path, reason },
             B::BlobConflict { dir, conflicts } => Error::BlobConflict { dir, conflicts },
             B::Firmware(e) => Error::Firmware(e),
+            B::StoreImage(e) => Error::StoreImage(e),
         }
     }
 }
@@ -272,10 +247,10 @@ impl Error {
                 over_budget_only: true,
                 ..
             } => exit::OVER_BUDGET,
-            Error::StoreImage {
+            Error::StoreImage(StoreImageError::Image {
                 cause: assetota_core::store_image::ImageError::NoSpace { .. },
                 ..
-            } => exit::OVER_BUDGET,
+            }) => exit::OVER_BUDGET,
             Error::ImageUsage(_) | Error::BundleUsage(_) => exit::USAGE,
             Error::Stale { .. }
             | Error::Firmware(FirmwareError::CorruptManifest { .. })
@@ -334,15 +309,15 @@ impl Error {
             Error::ExportLayout { .. } => "assetota::export",
             Error::BlobConflict { .. } => "assetota::blob_conflict",
             Error::Bind { .. } | Error::Serve(_) => "assetota::serve",
-            Error::NotStoreBundle { .. } | Error::NotStorePlatform { .. } => {
-                "assetota::not_store_platform"
-            }
-            Error::NoPartitionAddress { .. } | Error::NoFirmwareAddress { .. } => {
-                "assetota::image_address"
-            }
+            Error::StoreImage(e) => match e {
+                StoreImageError::NotStoreBundle { .. }
+                | StoreImageError::NotStorePlatform { .. } => "assetota::not_store_platform",
+                StoreImageError::NoPartitionAddress { .. }
+                | StoreImageError::NoFirmwareAddress { .. } => "assetota::image_address",
+                StoreImageError::Image { .. } => "assetota::store_image",
+            },
             Error::ImageUsage(_) | Error::BundleUsage(_) => "assetota::usage",
-            Error::NotW800Platform { .. } => "assetota::not_w800_platform",
-            Error::StoreImage { .. } => "assetota::store_image",
+            Error::NotW800Platform(_) => "assetota::not_w800_platform",
         }
     }
 
@@ -377,13 +352,13 @@ impl Error {
             Error::ExportLayout { .. } => "export into an empty directory, or one an earlier `cargo assetota export` wrote".into(),
             Error::BlobConflict { .. } => "a blob's name must always stand for the same bytes, since devices, caches and CDNs keep it. This happens when an asset's codec settings changed since an earlier release was exported there (or a blob was modified): export this release into a new directory, or, if no device still needs the release that wrote those blobs, delete them and export again".into(),
             Error::Bind { .. } => "pick another address or port with `--addr` (`--addr 127.0.0.1:0` takes any free port)".into(),
-            Error::NotStoreBundle { .. } => "name a platform of kind \"assetota-store\" from the package's Cargo.toml with `--platform NAME` (a `[package.metadata.assetota.platforms.NAME]` table with `kind = \"assetota-store\"`, `partition-size`, `erase-size` and `write-size`), or rebuild the bundle for such a platform".into(),
-            Error::NotStorePlatform { .. } => "`cargo assetota platforms` lists the platforms and their kinds; define one with `kind = \"assetota-store\"`, `partition-size`, `erase-size` and `write-size`".into(),
-            Error::NoPartitionAddress { .. } => "set `partition-offset` (or a `partition-table`) in the platform's definition and rebuild the bundle, or give the address with `--address 0x…`".into(),
-            Error::NoFirmwareAddress { .. } => "leave out `--firmware` and program the firmware on its own, or bundle the firmware as an ELF or a flat image with a load address".into(),
-            Error::StoreImage { cause: assetota_core::store_image::ImageError::NoSpace { .. }, .. } => "shrink or remove assets, or image for a platform with a larger partition (`--platform`)".into(),
-            Error::StoreImage { cause: assetota_core::store_image::ImageError::Overlap { .. }, .. } => "the firmware and the store partition must not share flash; check `partition-offset` against the firmware's load address and size".into(),
-            Error::NotW800Platform { .. } => "give the platform a W800 `partition-table` (name, offset, size, flag) with `app` and `app_ota` rows, or name them with `app-partition` and `ota-partition`".into(),
+            Error::StoreImage(StoreImageError::NotStoreBundle { .. }) => "name a platform of kind \"assetota-store\" from the package's Cargo.toml with `--platform NAME` (a `[package.metadata.assetota.platforms.NAME]` table with `kind = \"assetota-store\"`, `partition-size`, `erase-size` and `write-size`), or rebuild the bundle for such a platform".into(),
+            Error::StoreImage(StoreImageError::NotStorePlatform { .. }) => "`cargo assetota platforms` lists the platforms and their kinds; define one with `kind = \"assetota-store\"`, `partition-size`, `erase-size` and `write-size`".into(),
+            Error::StoreImage(StoreImageError::NoPartitionAddress { .. }) => "set `partition-offset` (or a `partition-table`) in the platform's definition and rebuild the bundle, or give the address with `--address 0x…`".into(),
+            Error::StoreImage(StoreImageError::NoFirmwareAddress { .. }) => "leave out `--firmware` and program the firmware on its own, or bundle the firmware as an ELF or a flat image with a load address".into(),
+            Error::StoreImage(StoreImageError::Image { cause: assetota_core::store_image::ImageError::NoSpace { .. }, .. }) => "shrink or remove assets, or image for a platform with a larger partition (`--platform`)".into(),
+            Error::StoreImage(StoreImageError::Image { cause: assetota_core::store_image::ImageError::Overlap { .. }, .. }) => "the firmware and the store partition must not share flash; check `partition-offset` against the firmware's load address and size".into(),
+            Error::NotW800Platform(_) => "give the platform a W800 `partition-table` (name, offset, size, flag) with `app` and `app_ota` rows, or name them with `app-partition` and `ota-partition`".into(),
             Error::Particle(e) => return particle_help(e),
             _ => return None,
         })

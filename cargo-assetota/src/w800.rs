@@ -2,14 +2,13 @@
 //! (`PREFIX.img` and `PREFIX_ota.img`, byte-identical to the SDK's packer)
 //! and `cargo assetota inspect FILE.img`. The format is
 //! `assetota_firmware::w800`'s; this file only finds the platform, writes the
-//! files and prints.
+//! files and prints (the images, the report and the JSON are
+//! `assetota_firmware::w800::{bundle, inspect}`'s).
 
-use std::path::{Path, PathBuf};
-
-use assetota_core::bytesize::Bytes;
 use assetota_core::{Config, Platform};
+use assetota_firmware::w800::bundle::{BundleJson, Packed, image_paths};
+use assetota_firmware::w800::inspect::InspectJson;
 use assetota_firmware::w800::{self, Layout};
-use serde::Serialize;
 
 use crate::cargo;
 use crate::cli::{BundleArgs, InspectArgs};
@@ -30,30 +29,6 @@ pub fn bundle(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Option<Resu
         return None;
     }
     Some(run_bundle(args, name, bytes, shell))
-}
-
-#[derive(Serialize)]
-struct FileJson {
-    file: String,
-    size: u64,
-}
-
-#[derive(Serialize)]
-struct BundleJson {
-    app: String,
-    app_size: u64,
-    package: String,
-    platform: String,
-    version: String,
-    bootloader_flags: u32,
-    image: FileJson,
-    ota_image: FileJson,
-    app_partition: u64,
-    app_limit: u64,
-    ota_limit: u64,
-    fits: bool,
-    /// The files are written only when the images fit.
-    written: bool,
 }
 
 /// The package of the workspace (as `size` selects it) whose config defines
@@ -87,20 +62,6 @@ fn find_platform(args: &BundleArgs, name: &str) -> Result<(String, String, Platf
     })
 }
 
-fn layout_of(platform: &Platform) -> Result<Layout> {
-    match (platform.firmware_partitions, platform.firmware_offsets) {
-        (Some((app_size, ota_size)), Some((app_offset, ota_offset))) => Ok(Layout {
-            app_offset,
-            app_size,
-            ota_offset,
-            ota_size,
-        }),
-        _ => Err(Error::NotW800Platform {
-            platform: platform.name.clone(),
-        }),
-    }
-}
-
 fn run_bundle(args: &BundleArgs, name: &str, bytes: &[u8], shell: &mut Shell) -> Result<()> {
     shell.set_json(args.json);
     let path = &args.firmware;
@@ -111,27 +72,17 @@ fn run_bundle(args: &BundleArgs, name: &str, bytes: &[u8], shell: &mut Shell) ->
         )));
     }
     let (package, package_version, platform) = find_platform(args, name)?;
-    let layout = layout_of(&platform)?;
+    let layout = Layout::of_platform(&platform)?;
     let version = args.package_version.clone().unwrap_or(package_version);
-    let flags = args.bootloader_flags.unwrap_or(0);
-    let images = w800::pack(
-        path,
-        bytes,
-        &layout,
-        w800::Options {
-            version: &version,
-            bootloader_flags: flags,
-        },
-    )?;
-    if !bytes.len().is_multiple_of(4) {
-        shell.warn(format_args!(
-            "`{}` is {}, not a multiple of 4: padded with 0xFF to {} as the SDK's packer pads it",
-            display_path(path),
-            Bytes(bytes.len() as u64),
-            Bytes(bytes.len().next_multiple_of(4) as u64)
-        ));
+    let options = w800::Options {
+        version: &version,
+        bootloader_flags: args.bootloader_flags.unwrap_or(0),
+    };
+    let packed = Packed::new(path, bytes, name, layout, options)?;
+    if let Some(warning) = packed.padding_warning(&display_path(path)) {
+        shell.warn(warning);
     }
-    let check = FirmwareCheck::of(&images, &layout);
+    let check = FirmwareCheck::of(&packed.images, &packed.layout);
     for warning in check.warnings() {
         shell.warn(format_args!("platform `{name}`: {warning}"));
     }
@@ -139,34 +90,16 @@ fn run_bundle(args: &BundleArgs, name: &str, bytes: &[u8], shell: &mut Shell) ->
         Some(prefix) => prefix.clone(),
         None => path.with_extension(""),
     };
-    let image_path = with_suffix(&prefix, ".img");
-    let ota_path = with_suffix(&prefix, "_ota.img");
+    let (image_path, ota_path) = image_paths(&prefix);
     if check.fits {
-        write_atomically(&image_path, &images.image)?;
-        write_atomically(&ota_path, &images.ota_image)?;
+        write_atomically(&image_path, &packed.images.image)?;
+        write_atomically(&ota_path, &packed.images.ota_image)?;
     }
+    let (image_file, ota_file) = (display_path(&image_path), display_path(&ota_path));
     if args.json {
-        shell.print_json(&BundleJson {
-            app: display_path(path),
-            app_size: images.app_len,
-            package,
-            platform: name.to_owned(),
-            version: version.clone(),
-            bootloader_flags: flags,
-            image: FileJson {
-                file: display_path(&image_path),
-                size: images.image.len() as u64,
-            },
-            ota_image: FileJson {
-                file: display_path(&ota_path),
-                size: images.ota_image.len() as u64,
-            },
-            app_partition: layout.app_size,
-            app_limit: layout.app_limit(),
-            ota_limit: layout.ota_limit(),
-            fits: check.fits,
-            written: check.fits,
-        });
+        let app = display_path(path);
+        let json = BundleJson::new(&packed, app, package, image_file.clone(), ota_file.clone());
+        shell.print_json(&json);
     }
     if !check.fits {
         return Err(Error::FirmwareTooBig {
@@ -176,84 +109,8 @@ fn run_bundle(args: &BundleArgs, name: &str, bytes: &[u8], shell: &mut Shell) ->
         });
     }
     shell.status("Firmware", check.summary());
-    shell.status(
-        "Bundled",
-        format_args!(
-            "{} ({}) and {} ({}), version `{version}`, for `{name}` (app at {:#x}, OTA at {:#x})",
-            display_path(&image_path),
-            Bytes(images.image.len() as u64),
-            display_path(&ota_path),
-            Bytes(images.ota_image.len() as u64),
-            layout.app_offset,
-            layout.ota_offset
-        ),
-    );
+    shell.status("Bundled", packed.summary(&image_file, &ota_file));
     Ok(())
-}
-
-/// `PREFIX` + `suffix`, keeping whatever dots PREFIX has.
-fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
-    let mut s = prefix.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-#[derive(Serialize)]
-struct HeaderJson {
-    image_type: u32,
-    compress_type: u32,
-    compression: &'static str,
-    encrypted: bool,
-    signed: bool,
-    attr: u32,
-    run_address: u32,
-    header_address: u32,
-    upgrade_address: u32,
-    body_size: u32,
-    body_crc: u32,
-    header_crc: u32,
-    upd_no: u32,
-    version: String,
-    bootloader_flags: u32,
-    next: u32,
-}
-
-#[derive(Serialize)]
-struct InspectJson {
-    file: String,
-    kind: &'static str,
-    size: u64,
-    header: HeaderJson,
-    crc_ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    inner: Option<HeaderJson>,
-    app_size: u64,
-    app_sha256: String,
-}
-
-fn header_json(h: &w800::Header) -> HeaderJson {
-    HeaderJson {
-        image_type: h.image_type(),
-        compress_type: h.compress_type(),
-        compression: match h.compress_type() {
-            0 => "none",
-            1 => "xz",
-            _ => "unknown",
-        },
-        encrypted: h.encrypted(),
-        signed: h.signed(),
-        attr: h.attr,
-        run_address: h.img_addr,
-        header_address: h.img_header_addr,
-        upgrade_address: h.upgrade_img_addr,
-        body_size: h.img_len,
-        body_crc: h.org_checksum,
-        header_crc: h.hd_checksum,
-        upd_no: h.upd_no,
-        version: h.version(),
-        bootloader_flags: h.flags,
-        next: h.next,
-    }
 }
 
 /// `inspect` of a W800 image; `None` when the file does not start with the
@@ -276,68 +133,11 @@ fn run_inspect(args: &InspectArgs, shell: &mut Shell) -> Result<()> {
         source,
     })?;
     let image = w800::read(path, &bytes)?;
-    let app = image.app();
-    let report = InspectJson {
-        file: display_path(path),
-        kind: if image.inner.is_some() {
-            "w800-ota-image"
-        } else {
-            "w800-image"
-        },
-        size: bytes.len() as u64,
-        header: header_json(&image.header),
-        crc_ok: true,
-        inner: image.inner.as_ref().map(|i| header_json(&i.header)),
-        app_size: app.len() as u64,
-        app_sha256: assetota_bundle::sha256_hex(app),
-    };
+    let report = InspectJson::of(display_path(path), bytes.len() as u64, &image);
     if args.json {
         shell.print_json(&report);
-        return Ok(());
+    } else {
+        shell.print(report.render());
     }
-    let mut out = format!(
-        "{}: W800 {} image, {}\n",
-        report.file,
-        if image.inner.is_some() {
-            "OTA"
-        } else {
-            "firmware"
-        },
-        Bytes(report.size)
-    );
-    let describe = |out: &mut String, label: &str, h: &HeaderJson| {
-        out.push_str(&format!(
-            "  {label}: type {} ({}), compression {}, version `{}`, bootloader flags {:#x}\n    header at {:#x}, runs at {:#x}, update at {:#x}; body {} (CRC {:#010x} ok), header CRC {:#010x} ok{}{}\n",
-            h.image_type,
-            match h.image_type {
-                0 => "bootloader",
-                1 => "app",
-                2 => "partition table",
-                0xE => "CPFT",
-                _ => "unknown",
-            },
-            h.compression,
-            h.version,
-            h.bootloader_flags,
-            h.header_address,
-            h.run_address,
-            h.upgrade_address,
-            Bytes(u64::from(h.body_size)),
-            h.body_crc,
-            h.header_crc,
-            if h.encrypted { ", encrypted" } else { "" },
-            if h.signed { ", signed" } else { "" },
-        ));
-    };
-    describe(&mut out, "header", &report.header);
-    if let Some(inner) = &report.inner {
-        describe(&mut out, "inner image (xz-decompressed)", inner);
-    }
-    out.push_str(&format!(
-        "  app: {} (padded to 4), sha256 {}\n",
-        Bytes(report.app_size),
-        report.app_sha256
-    ));
-    shell.print(out);
     Ok(())
 }

@@ -5,13 +5,11 @@
 use std::path::Path;
 
 use assetota_bundle::export::Summary;
-use assetota_core::bytesize::Bytes;
 
 use crate::cli::{ExportArgs, VerifyArgs};
 use crate::error::{Error, Result};
 use crate::files::display_path;
 use crate::shell::Shell;
-use assetota_report::text::count;
 
 pub fn run(args: ExportArgs, shell: &mut Shell) -> Result<()> {
     let summary = export(&args.bundle, &args.dir, shell)?;
@@ -25,22 +23,7 @@ pub fn run(args: ExportArgs, shell: &mut Shell) -> Result<()> {
 
 /// Prints the human summary (a status line; `-q` hides it).
 pub fn report(shell: &mut Shell, s: &Summary) {
-    shell.status(
-        "Exported",
-        format_args!(
-            "{} {} to {}: {} added ({}), {} kept ({}); firmware `{}` {}, manifest.json {}",
-            s.package.name,
-            s.package.version,
-            s.dir,
-            count(s.blobs.added, "blob"),
-            Bytes(s.blobs.added_bytes),
-            s.blobs.kept,
-            Bytes(s.blobs.kept_bytes),
-            s.firmware.file,
-            s.firmware.status,
-            s.manifest,
-        ),
-    );
+    shell.status("Exported", s.describe());
 }
 
 /// Verifies `bundle_path` (as `verify` does), then writes its layout into `dir`.

@@ -2,23 +2,12 @@
 //! manifest, `manifest.json` and the asset bytes all agree and fit
 //! (`assetota_bundle::verify`), and the firmware fits its partitions.
 
-use assetota_core::bytesize::Bytes;
-use serde::Serialize;
-
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::files::display_path;
 use crate::shell::Shell;
+use assetota_bundle::verify::report::{VerifyJson, summary};
 use assetota_bundle::{self as bundle, verify::Verification};
-
-#[derive(Serialize)]
-struct VerifyJson<'a> {
-    bundle: String,
-    ok: bool,
-    package: &'a bundle::PackageJson,
-    platform: Option<String>,
-    problems: &'a [String],
-}
 
 pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     if let Some(result) = crate::particle::cli::verify(&args, shell) {
@@ -60,13 +49,7 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
     let over_budget_only = problems.is_empty() && !budget_problems.is_empty();
     problems.extend(budget_problems);
     if args.json {
-        shell.print_json(&VerifyJson {
-            bundle: display_path(path),
-            ok: problems.is_empty(),
-            package: &m.package,
-            platform: m.platform.clone(),
-            problems: &problems,
-        });
+        shell.print_json(&VerifyJson::new(display_path(path), m, &problems));
     }
     if !problems.is_empty() {
         return Err(Error::VerifyFailed {
@@ -75,22 +58,6 @@ pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
             over_budget_only,
         });
     }
-    shell.status(
-        "Verified",
-        format_args!(
-            "{} ({} {}, firmware `{}` {}, {} asset{}{})",
-            display_path(path),
-            m.package.name,
-            m.package.version,
-            fw.file,
-            Bytes(fw.size),
-            m.assets.len(),
-            if m.assets.len() == 1 { "" } else { "s" },
-            m.platform
-                .as_ref()
-                .map(|p| format!(", fits `{p}`"))
-                .unwrap_or_default()
-        ),
-    );
+    shell.status("Verified", summary(&display_path(path), m));
     Ok(())
 }

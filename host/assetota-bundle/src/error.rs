@@ -78,4 +78,7 @@ pub enum Error {
     /// this crate reads.
     #[error(transparent)]
     Firmware(#[from] assetota_firmware::Error),
+    /// No store image can be made of the bundle (`store_image`).
+    #[error(transparent)]
+    StoreImage(#[from] crate::store_image::error::StoreImageError),
 }

@@ -49,6 +49,28 @@ pub struct Summary {
     pub kept: Vec<BlobSummary>,
 }
 
+impl Summary {
+    /// The status line's text: what was added and kept, and the firmware's
+    /// and manifest.json's status.
+    pub fn describe(&self) -> String {
+        let blobs = &self.blobs;
+        format!(
+            "{} {} to {}: {} blob{} added ({}), {} kept ({}); firmware `{}` {}, manifest.json {}",
+            self.package.name,
+            self.package.version,
+            self.dir,
+            blobs.added,
+            if blobs.added == 1 { "" } else { "s" },
+            Bytes(blobs.added_bytes),
+            blobs.kept,
+            Bytes(blobs.kept_bytes),
+            self.firmware.file,
+            self.firmware.status,
+            self.manifest,
+        )
+    }
+}
+
 /// The firmware of an export.
 #[derive(Debug, Serialize)]
 pub struct FirmwareSummary {
@@ -470,5 +492,40 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<bool> {
             path: path.to_owned(),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_line_counts_blobs() {
+        let summary = Summary {
+            dir: "out".into(),
+            package: PackageJson {
+                name: "app".into(),
+                version: "1.0.0".into(),
+            },
+            manifest: "written",
+            firmware: FirmwareSummary {
+                file: "app.bin".into(),
+                size: 4,
+                sha256: String::new(),
+                status: "unchanged",
+            },
+            blobs: BlobTotals {
+                added: 1,
+                added_bytes: 1000,
+                kept: 2,
+                kept_bytes: 20,
+            },
+            added: Vec::new(),
+            kept: Vec::new(),
+        };
+        assert_eq!(
+            summary.describe(),
+            "app 1.0.0 to out: 1 blob added (1,000 B), 2 kept (20 B); firmware `app.bin` unchanged, manifest.json written"
+        );
     }
 }

@@ -12,8 +12,10 @@
 mod error;
 pub mod export;
 pub mod input;
+pub mod inspect;
 mod manifest;
 mod read;
+pub mod store_image;
 pub mod verify;
 mod write;
 

@@ -15,6 +15,8 @@ use crate::error::Result;
 use crate::manifest::{self as bundle, BundleManifest, hex, sha256_hex};
 use crate::read::Contents;
 
+pub mod report;
+
 /// What verifying a bundle found.
 #[derive(Debug)]
 pub struct Verification {

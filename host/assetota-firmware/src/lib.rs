@@ -16,6 +16,7 @@ mod elf;
 mod error;
 pub mod esp;
 mod esp_writer;
+pub mod esp_slots;
 pub mod fit;
 mod locate;
 pub mod w800;

@@ -22,6 +22,10 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod bundle;
+pub mod inspect;
+pub mod platform;
+
 /// The header's magic number.
 pub const MAGIC: u32 = 0xA0FF_FF9F;
 /// Bytes of a header.
@@ -536,7 +540,8 @@ fn unxz(path: &Path, body: &[u8]) -> Result<Vec<u8>, W800Error> {
 mod tests {
     use super::*;
 
-    const LAYOUT: Layout = Layout {
+    /// A W800 SDK's layout, for the tests of this module and its children.
+    pub(super) const LAYOUT: Layout = Layout {
         app_offset: 0xF000,
         app_size: 0x122000,
         ota_offset: 0x131000,

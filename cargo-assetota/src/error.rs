@@ -214,6 +214,26 @@ impl From<assetota_bundle::Error> for Error {
     }
 }
 
+/// The project crate's errors: files and platforms as every command reports
+/// them, the rest as `init` and `new` always did.
+impl From<assetota_project::Error> for Error {
+    fn from(e: assetota_project::Error) -> Self {
+        use assetota_project::Error as P;
+        match e {
+            P::Read { path, source } => Error::Read { path, source },
+            P::Write { path, source } => Error::Write { path, source },
+            P::UnknownPlatform { name, known } => Error::UnknownPlatform { name, known },
+            e @ (P::VirtualWorkspace
+            | P::InvalidToml { .. }
+            | P::NoPackage(_)
+            | P::NotATable(_)
+            | P::NotEmpty(_)
+            | P::NoName(_)
+            | P::BadName(_)) => Error::Init(e.to_string()),
+        }
+    }
+}
+
 /// The Particle crate's errors: a hostile bundle and an unknown platform as
 /// the variants every command reports them with, the rest as they are.
 impl From<assetota_particle::Error> for Error {

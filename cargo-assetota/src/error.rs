@@ -255,6 +255,17 @@ impl From<assetota_particle::Error> for Error {
     }
 }
 
+/// A Particle file that could not be verified at all.
+impl From<assetota_particle::verdict::VerdictError> for Error {
+    fn from(e: assetota_particle::verdict::VerdictError) -> Self {
+        use assetota_particle::verdict::VerdictError as V;
+        match e {
+            V::Particle(e) => e.into(),
+            V::Measure { path, source } => Error::Read { path, source },
+        }
+    }
+}
+
 /// What to do about a Particle error.
 fn particle_help(e: &assetota_particle::Error) -> Option<String> {
     use assetota_particle::Error as P;

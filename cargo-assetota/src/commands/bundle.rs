@@ -191,7 +191,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
             display_path(path)
         )));
     }
-    if let Some(result) = crate::particle::cli::bundle(&args, &bytes, shell) {
+    if let Some(result) = crate::particle::bundle::bundle(&args, &bytes, shell) {
         return result;
     }
     let elf = ElfFile::parse(path, &bytes)?;

@@ -21,7 +21,7 @@ struct VerifyJson<'a> {
 }
 
 pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
-    if let Some(result) = crate::particle::cli::verify(&args, shell) {
+    if let Some(result) = crate::particle::verify::verify(&args, shell) {
         return result;
     }
     shell.set_json(args.json);

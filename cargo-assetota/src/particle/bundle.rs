@@ -11,12 +11,12 @@ use assetota_particle::zip as pzip;
 use assetota_particle::{Error as ParticleError, file, platform};
 use sha2::{Digest, Sha256};
 
-use super::output::dependencies;
 use crate::cli::BundleArgs;
 use crate::error::{Error, Result};
 use crate::files::display_path;
 use crate::report;
 use crate::shell::{BarProgress, Shell};
+use assetota_particle::text::dependencies;
 
 /// The Particle path of `bundle`; `None` when the firmware is an ELF (the
 /// command's own path), after refusing `--modules` for it.

@@ -15,7 +15,10 @@
 //!   made on the way;
 //! - [`verify`]: every problem `verify` finds in an application, an asset
 //!   module or a bundle;
-//! - [`json`]: the JSON models of modules.
+//! - [`json`]: the JSON models of modules;
+//! - [`inspect`]: the report `inspect` makes of a Particle file;
+//! - [`verdict`]: the whole of `verify` for one file, its JSON model;
+//! - [`text`]: the phrases the Particle reports share.
 //!
 //! No function here prints or exits. Each format module has its own error
 //! type; [`Error`] is those errors with the file they are about.
@@ -26,10 +29,13 @@ pub mod app;
 pub mod asset;
 mod error;
 pub mod file;
+pub mod inspect;
 pub mod json;
 pub mod measure;
 pub mod module;
 pub mod platform;
+pub mod text;
+pub mod verdict;
 pub mod verify;
 pub mod zip;
 

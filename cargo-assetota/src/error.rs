@@ -266,6 +266,23 @@ impl From<assetota_particle::verdict::VerdictError> for Error {
     }
 }
 
+/// A Particle bundle that could not be written.
+impl From<assetota_particle::bundle::WriteError> for Error {
+    fn from(e: assetota_particle::bundle::WriteError) -> Self {
+        use assetota_particle::bundle::WriteError as W;
+        match e {
+            W::Particle(e) => e.into(),
+            W::Read { path, source } => Error::Read { path, source },
+            W::Write { path, source } => Error::Write { path, source },
+            W::Stale { bin, dir, change } => Error::Stale {
+                bin,
+                dir,
+                changes: vec![change],
+            },
+        }
+    }
+}
+
 /// What to do about a Particle error.
 fn particle_help(e: &assetota_particle::Error) -> Option<String> {
     use assetota_particle::Error as P;

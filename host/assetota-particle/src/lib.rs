@@ -11,6 +11,7 @@
 //!
 //! - [`file`]: whether a file is a Particle application, asset module or bundle;
 //! - [`platform`]: the platform an application is budgeted against;
+//! - [`bundle`]: `bundle` of an application: measure, then write;
 //! - [`measure`]: assets measured against Particle's limits, their zip entries
 //!   made on the way;
 //! - [`verify`]: every problem `verify` finds in an application, an asset
@@ -27,6 +28,7 @@
 
 pub mod app;
 pub mod asset;
+pub mod bundle;
 mod error;
 pub mod file;
 pub mod inspect;

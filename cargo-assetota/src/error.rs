@@ -209,6 +209,11 @@ impl From<assetota_bundle::Error> for Error {
             B::Zip { path, source } => Error::Zip { path, source },
             B::ExportLayout { path, reason } => Error::ExportLayout { path, reason },
             B::BlobConflict { dir, conflicts } => Error::BlobConflict { dir, conflicts },
+            B::Stale { bin, dir, change } => Error::Stale {
+                bin,
+                dir,
+                changes: vec![change],
+            },
             B::Firmware(e) => Error::Firmware(e),
         }
     }

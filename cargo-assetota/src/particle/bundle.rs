@@ -5,7 +5,7 @@ use assetota_core::bytesize::Bytes;
 use assetota_particle::app::App;
 use assetota_particle::bundle::{self as pbundle, Names};
 use assetota_particle::text::dependencies;
-use assetota_particle::{Error as ParticleError, file, measure, platform};
+use assetota_particle::{Error as ParticleError, file, platform};
 
 use crate::cli::BundleArgs;
 use crate::error::{Error, Result};
@@ -49,7 +49,7 @@ fn run(args: &BundleArgs, bytes: &[u8], shell: &mut Shell) -> Result<()> {
 
     let bar = shell.progress("Measuring", 0);
     let measured = pbundle::measure(path, &args.assets, &platform, &BarProgress(bar))?;
-    let findings = measure::findings(&measured.budget);
+    let findings = assetota_bundle::budget::findings(&measured.budget);
     for message in findings.near {
         shell.warn(message);
     }

@@ -8,9 +8,13 @@
 
 #![warn(missing_docs)]
 
+pub mod assemble;
+pub mod budget;
+pub mod codec;
 mod error;
 pub mod export;
 mod manifest;
+pub mod message;
 mod read;
 pub mod verify;
 mod write;

@@ -122,7 +122,8 @@ impl Verdict {
                             path: path.to_owned(),
                             source,
                         })?;
-                    let findings = measure::findings(&Budget::new(&platform, measured));
+                    let findings =
+                        assetota_bundle::budget::findings(&Budget::new(&platform, measured));
                     near = findings.near;
                     budget_problems = findings.over;
                 }

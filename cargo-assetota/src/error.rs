@@ -183,8 +183,33 @@ impl From<assetota_bundle::Error> for Error {
             B::Zip { path, source } => Error::Zip { path, source },
             B::ExportLayout { path, reason } => Error::ExportLayout { path, reason },
             B::BlobConflict { dir, conflicts } => Error::BlobConflict { dir, conflicts },
+            B::Stale { bin, dir, change } => Error::Stale {
+                bin,
+                dir,
+                changes: vec![change],
+            },
             B::Firmware(e) => Error::Firmware(e),
             B::StoreImage(e) => Error::StoreImage(e),
+        }
+    }
+}
+
+/// The project crate's errors: files and platforms as every command reports
+/// them, the rest as `init` and `new` always did.
+impl From<assetota_project::Error> for Error {
+    fn from(e: assetota_project::Error) -> Self {
+        use assetota_project::Error as P;
+        match e {
+            P::Read { path, source } => Error::Read { path, source },
+            P::Write { path, source } => Error::Write { path, source },
+            P::UnknownPlatform { name, known } => Error::UnknownPlatform { name, known },
+            e @ (P::VirtualWorkspace
+            | P::InvalidToml { .. }
+            | P::NoPackage(_)
+            | P::NotATable(_)
+            | P::NotEmpty(_)
+            | P::NoName(_)
+            | P::BadName(_)) => Error::Init(e.to_string()),
         }
     }
 }
@@ -206,6 +231,34 @@ impl From<assetota_particle::Error> for Error {
             },
             P::UnknownPlatform { name, known } => Error::UnknownPlatform { name, known },
             other => Error::Particle(other),
+        }
+    }
+}
+
+/// A Particle file that could not be verified at all.
+impl From<assetota_particle::verdict::VerdictError> for Error {
+    fn from(e: assetota_particle::verdict::VerdictError) -> Self {
+        use assetota_particle::verdict::VerdictError as V;
+        match e {
+            V::Particle(e) => e.into(),
+            V::Measure { path, source } => Error::Read { path, source },
+        }
+    }
+}
+
+/// A Particle bundle that could not be written.
+impl From<assetota_particle::bundle::WriteError> for Error {
+    fn from(e: assetota_particle::bundle::WriteError) -> Self {
+        use assetota_particle::bundle::WriteError as W;
+        match e {
+            W::Particle(e) => e.into(),
+            W::Read { path, source } => Error::Read { path, source },
+            W::Write { path, source } => Error::Write { path, source },
+            W::Stale { bin, dir, change } => Error::Stale {
+                bin,
+                dir,
+                changes: vec![change],
+            },
         }
     }
 }

@@ -6,50 +6,19 @@ use std::path::{Path, PathBuf};
 
 use assetota_core::Config;
 use assetota_core::bytesize::Bytes;
-use serde::Serialize;
 
 use crate::cargo::{self, BuiltBinary};
 use crate::cli::{BuildArgs, ImageFormat, MessageFormat};
 use crate::error::{Error, Result};
 use crate::shell::{BarProgress, Shell};
 use assetota_bundle::PackageJson;
+use assetota_bundle::message::BundleMessage;
 use assetota_firmware::ElfFile;
-use assetota_report::size_json::platform_name;
 use assetota_report::text::{budget_line, count};
 
 use super::bundle;
 use crate::files::display_path;
 use crate::platform_choice::platform_override;
-
-/// The `--message-format json` line for one bundle.
-#[derive(Serialize)]
-struct BundleMessage<'a> {
-    reason: &'static str,
-    package: &'a PackageJson,
-    bin: &'a str,
-    target: &'a str,
-    profile: &'a str,
-    platform: Option<String>,
-    bundle: String,
-    executable: String,
-    firmware: FirmwareMessage<'a>,
-    assets: usize,
-    total_size: u64,
-    total_storage_size: u64,
-    limit_total: Option<u64>,
-    limit_single: Option<u64>,
-    fits: bool,
-}
-
-#[derive(Serialize)]
-struct FirmwareMessage<'a> {
-    file: &'a str,
-    path: Option<String>,
-    format: &'a str,
-    size: u64,
-    sha256: &'a str,
-    manifest_offset: u64,
-}
 
 pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
     let json = args.message_format == MessageFormat::Json;
@@ -219,12 +188,11 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
             .clone()
             .map(|o| cwd.join(o))
             .unwrap_or_else(|| path.with_file_name(format!("{}.assetota.zip", binary.bin)));
-        let package_json = PackageJson {
-            name: package.name.to_string(),
-            version: package.version.to_string(),
-        };
         let written = bundle::write(bundle::Job {
-            package: package_json.clone(),
+            package: PackageJson {
+                name: package.name.to_string(),
+                version: package.version.to_string(),
+            },
             bin: Some(binary.bin.clone()),
             target: Some(triple.clone()),
             profile: Some(profile.clone()),
@@ -239,31 +207,13 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         })?;
 
         if json {
-            let fw = &written.manifest.firmware;
-            shell.print_json_line(&BundleMessage {
-                reason: "assetota-bundle",
-                package: &package_json,
-                bin: &binary.bin,
-                target: &triple,
-                profile: &profile,
-                platform: platform_name(&budget.platform),
-                bundle: out.display().to_string(),
-                executable: path.display().to_string(),
-                firmware: FirmwareMessage {
-                    file: &fw.file,
-                    path: written.image_path.as_ref().map(|p| p.display().to_string()),
-                    format: &fw.format,
-                    size: fw.size,
-                    sha256: &fw.sha256,
-                    manifest_offset: fw.manifest_offset,
-                },
-                assets: budget.assets.len(),
-                total_size: budget.total_size,
-                total_storage_size: budget.total_storage_size,
-                limit_total: budget.limit_total,
-                limit_single: budget.limit_single,
-                fits: written.manifest.fits,
-            });
+            shell.print_json_line(&BundleMessage::new(
+                &written.manifest,
+                &budget,
+                &out,
+                path,
+                written.image_path.as_deref(),
+            ));
         }
         bundle::show_firmware_check(shell, written.firmware_check.as_ref());
         super::esp_slots::show(shell, written.slot_check.as_ref());

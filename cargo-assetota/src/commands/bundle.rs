@@ -4,14 +4,12 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use assetota_core::{Budget, Config, Verdict};
+use assetota_core::{Budget, Config};
 
 use crate::cli::{BundleArgs, ImageFormat};
 use crate::error::{Error, Result};
 use crate::shell::{BarProgress, Shell};
-use assetota_bundle::{
-    self as bundle, BundleManifest, CodecJson, Entry, FirmwareJson, PackageJson, StorageJson,
-};
+use assetota_bundle::{self as bundle, BundleManifest, Entry, PackageJson, assemble};
 use assetota_firmware::fit::FirmwareCheck;
 use assetota_firmware::{ElfFile, Located};
 use assetota_report::size_json::platform_name;
@@ -82,11 +80,6 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     )?;
     let manifest_size = manifest.byte_len() as u64;
 
-    let firmware_file = format!(
-        "{}.{}",
-        job.bin.as_deref().unwrap_or(&job.package.name),
-        job.format.extension()
-    );
     let budget = job.budget;
     let platform = &budget.platform;
     let firmware_check = FirmwareCheck::run(platform, &image, &job.package.version)?;
@@ -112,61 +105,42 @@ pub fn write(job: Job<'_>) -> Result<Written> {
             problems: check.problems(),
         });
     }
-    let bundle_manifest = BundleManifest {
-        format: bundle::FORMAT,
-        generator: format!("cargo-assetota {}", env!("CARGO_PKG_VERSION")),
+    let image = assemble::Image {
+        format: job.format.as_str(),
+        extension: job.format.extension(),
+        bytes: image,
+        manifest_offset,
+        manifest_size,
+        load_address,
+    };
+    let origin = assemble::Origin {
         package: job.package,
         bin: job.bin,
         target: job.target,
         profile: job.profile,
-        platform: platform_name(platform),
-        storage: StorageJson::from_platform(platform),
-        codec: CodecJson::from_codec(platform.codec),
-        firmware: FirmwareJson {
-            file: firmware_file.clone(),
-            format: job.format.as_str().into(),
-            size: image.len() as u64,
-            sha256: bundle::sha256_hex(&image),
-            manifest_offset,
-            manifest_size,
-            load_address,
-        },
-        assets: bundle::assets_json(budget),
-        total_size: budget.total_size,
-        total_storage_size: budget.total_storage_size,
-        fits: budget.fits()
-            && firmware_check.as_ref().is_none_or(|c| c.fits)
-            && slot_check.as_ref().is_none_or(|c| c.fits),
     };
+    let bundle_manifest = assemble::manifest(
+        origin,
+        format!("cargo-assetota {}", env!("CARGO_PKG_VERSION")),
+        platform_name(platform),
+        budget,
+        &image,
+        firmware_check.as_ref().is_none_or(|c| c.fits)
+            && slot_check.as_ref().is_none_or(|c| c.fits),
+    );
 
-    let mut entries = vec![];
-    for (asset, json) in budget.assets.iter().zip(&bundle_manifest.assets) {
-        let bytes = read_asset(
-            &asset.measured.path,
-            &json.name,
-            json.size,
-            &json.sha256,
-            bundle_manifest
-                .bin
-                .as_deref()
-                .unwrap_or(&bundle_manifest.package.name),
-        )?;
-        entries.push(Entry {
-            name: json.file.clone(),
-            bytes: bytes.into(),
-        });
-    }
-    let image_len = image.len() as u64;
+    let mut entries = assemble::asset_entries(&bundle_manifest, budget)?;
+    let image_len = image.bytes.len() as u64;
     let image_path = match (&job.write_image_to, job.format) {
         (Some(path), ImageFormat::Bin | ImageFormat::Esp) => {
-            crate::files::write_atomically(path, &image)?;
+            crate::files::write_atomically(path, &image.bytes)?;
             Some(path.clone())
         }
         _ => None,
     };
     entries.push(Entry {
-        name: firmware_file,
-        bytes: image,
+        name: bundle_manifest.firmware.file.clone(),
+        bytes: image.bytes,
     });
     bundle::write(&job.out, &bundle_manifest, entries)?;
     Ok(Written {
@@ -193,7 +167,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
             display_path(path)
         )));
     }
-    if let Some(result) = crate::particle::cli::bundle(&args, &bytes, shell) {
+    if let Some(result) = crate::particle::bundle::bundle(&args, &bytes, shell) {
         return result;
     }
     let elf = ElfFile::parse(path, &bytes)?;
@@ -217,28 +191,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     };
     // The codec the firmware was built with, as far as the manifest records it.
     if let Some(first) = manifest.iter().next() {
-        platform.codec = match first.codec() {
-            assetota::Codec::None => assetota_core::Codec::None,
-            assetota::Codec::Deflate { window_bits } => match platform.codec {
-                assetota_core::Codec::Deflate { level, .. } => {
-                    assetota_core::Codec::Deflate { level, window_bits }
-                }
-                _ => assetota_core::Codec::Deflate {
-                    level: 6,
-                    window_bits,
-                },
-            },
-            assetota::Codec::Xz { dict_log2 } => match platform.codec {
-                assetota_core::Codec::Xz { preset, .. } => assetota_core::Codec::Xz {
-                    preset,
-                    dict_size: 1 << dict_log2,
-                },
-                _ => assetota_core::Codec::Xz {
-                    preset: 6,
-                    dict_size: 1 << dict_log2,
-                },
-            },
-        };
+        platform.codec = bundle::codec::as_recorded(platform.codec, first.codec());
     }
     let config = Config {
         manifest_path: path.clone(),
@@ -328,19 +281,15 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
 
 /// Near-limit findings are warnings; over-limit ones fail with exit 3.
 pub fn check_budget(shell: &mut Shell, package: &str, budget: &Budget) -> Result<()> {
-    let platform = &budget.platform.name;
-    let mut over = Vec::new();
-    for f in budget.findings() {
-        match f.verdict() {
-            Verdict::Over => over.push(f.message(platform)),
-            _ => shell.warn(f.message(platform)),
-        }
+    let findings = bundle::budget::findings(budget);
+    for message in findings.near {
+        shell.warn(message);
     }
-    if !over.is_empty() {
+    if !findings.over.is_empty() {
         return Err(Error::OverBudget {
             package: package.to_owned(),
-            platform: platform.clone(),
-            findings: over,
+            platform: budget.platform.name.clone(),
+            findings: findings.over,
         });
     }
     Ok(())
@@ -354,30 +303,4 @@ pub fn show_firmware_check(shell: &mut Shell, check: Option<&FirmwareCheck>) {
             shell.warn(warning);
         }
     }
-}
-
-/// Reads an asset for the bundle, checking it is still what was measured: an
-/// asset changed or removed since then makes the build of `bin` stale.
-pub fn read_asset(path: &Path, name: &str, size: u64, sha256: &str, bin: &str) -> Result<Vec<u8>> {
-    let stale = |what: &str| Error::Stale {
-        bin: bin.to_owned(),
-        dir: path.parent().unwrap_or(Path::new(".")).to_owned(),
-        changes: vec![format!(
-            "`{name}` {what} while the bundle was being written"
-        )],
-    };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(stale("was removed")),
-        Err(source) => {
-            return Err(Error::Read {
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
-    if bytes.len() as u64 != size || bundle::sha256_hex(&bytes) != sha256 {
-        return Err(stale("changed"));
-    }
-    Ok(bytes)
 }

@@ -16,7 +16,7 @@ pub fn run(args: InspectArgs, shell: &mut Shell) -> Result<()> {
     if let Some(result) = crate::w800::inspect(&args, shell) {
         return result;
     }
-    if let Some(result) = crate::particle::cli::inspect(&args, shell) {
+    if let Some(result) = crate::particle::inspect::inspect(&args, shell) {
         return result;
     }
     shell.set_json(args.json);

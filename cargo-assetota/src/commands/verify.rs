@@ -10,7 +10,7 @@ use assetota_bundle::verify::report::{VerifyJson, summary};
 use assetota_bundle::{self as bundle, verify::Verification};
 
 pub fn run(args: VerifyArgs, shell: &mut Shell) -> Result<()> {
-    if let Some(result) = crate::particle::cli::verify(&args, shell) {
+    if let Some(result) = crate::particle::verify::verify(&args, shell) {
         return result;
     }
     shell.set_json(args.json);

@@ -1,13 +1,10 @@
 //! `cargo assetota inspect FILE` for a Particle module or bundle.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use assetota_core::bytesize::Bytes;
-use assetota_particle::Error as ParticleError;
 use assetota_particle::file::{self, ParticleFile};
-use assetota_particle::json::{self, AssetModuleJson, DependencyJson, ModuleJson, Status};
-use assetota_particle::module::{Module, function};
-use serde::Serialize;
+use assetota_particle::inspect::InspectJson;
+use assetota_particle::json::Status;
+use assetota_particle::module::function;
 
 use crate::cli::InspectArgs;
 use crate::error::Result;
@@ -15,81 +12,17 @@ use crate::files::display_path;
 use crate::shell::Shell;
 use assetota_report::text::{Table, count};
 
-#[derive(Serialize)]
-struct InspectJson {
-    file: String,
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    application: Option<String>,
-    module: ModuleJson,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    dependencies: Vec<DependencyJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    asset: Option<AssetModuleJson>,
-    /// Assets in the bundle the application does not depend on.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unused_assets: Vec<String>,
-    /// Entries Particle's tools skip.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    ignored_entries: Vec<String>,
-}
-
 /// The Particle path of `inspect`; `None` for anything else.
 pub fn inspect(args: &InspectArgs, shell: &mut Shell) -> Option<Result<()>> {
     let bytes = std::fs::read(&args.file).ok()?;
     let kind = file::classify(&bytes)?;
-    Some(run(args, &bytes, kind, shell))
+    Some(run(args, &bytes, &kind, shell))
 }
 
-fn run(args: &InspectArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) -> Result<()> {
+fn run(args: &InspectArgs, bytes: &[u8], kind: &ParticleFile, shell: &mut Shell) -> Result<()> {
     shell.set_json(args.json);
     let path = &args.file;
-    let report = match &kind {
-        ParticleFile::Asset(m) => InspectJson {
-            file: display_path(path),
-            kind: kind.kind(),
-            application: None,
-            module: ModuleJson::new(m, bytes),
-            dependencies: Vec::new(),
-            asset: AssetModuleJson::new(bytes),
-            unused_assets: Vec::new(),
-            ignored_entries: Vec::new(),
-        },
-        ParticleFile::App(m) => InspectJson {
-            file: display_path(path),
-            kind: kind.kind(),
-            application: None,
-            module: ModuleJson::new(m, bytes),
-            dependencies: json::dependencies(m, None),
-            asset: None,
-            unused_assets: Vec::new(),
-            ignored_entries: Vec::new(),
-        },
-        ParticleFile::Bundle => {
-            let b = file::read_bundle(path, bytes)?;
-            let m = Module::parse(&b.app).map_err(|cause| ParticleError::NotFirmware {
-                path: path.join(&b.app_name),
-                cause,
-            })?;
-            let assets: BTreeMap<String, Vec<u8>> = b.assets.iter().cloned().collect();
-            let deps = json::dependencies(&m, Some(&assets));
-            let wanted: BTreeSet<String> = deps.iter().map(|d| d.name.clone()).collect();
-            InspectJson {
-                file: display_path(path),
-                kind: kind.kind(),
-                application: Some(b.app_name.clone()),
-                module: ModuleJson::new(&m, &b.app),
-                dependencies: deps,
-                asset: None,
-                unused_assets: assets
-                    .keys()
-                    .filter(|n| !wanted.contains(*n))
-                    .cloned()
-                    .collect(),
-                ignored_entries: b.ignored,
-            }
-        }
-    };
+    let report = InspectJson::new(display_path(path), path, bytes, kind)?;
     if args.json {
         shell.print_json(&report);
         return Ok(());
@@ -101,7 +34,7 @@ fn run(args: &InspectArgs, bytes: &[u8], kind: ParticleFile, shell: &mut Shell) 
 /// The report as text.
 fn text(report: &InspectJson) -> String {
     let m = &report.module;
-    let bundle = report.kind == "particle-bundle";
+    let bundle = report.is_bundle();
     let mut text = format!(
         "{} ({})\n",
         report.file,

@@ -74,6 +74,17 @@ pub enum Error {
         /// One line per blob in the way.
         conflicts: Vec<String>,
     },
+    /// An asset changed or went away between measuring it and bundling it:
+    /// the build it was measured for is stale.
+    #[error("the build of `{bin}` is stale: the assets in `{}` changed after it was built\n  - {change}", dir.display())]
+    Stale {
+        /// The binary (or firmware file) the bundle is of.
+        bin: String,
+        /// The asset's directory.
+        dir: PathBuf,
+        /// What happened to the asset.
+        change: String,
+    },
     /// The firmware entry's embedded manifest is in a format newer than
     /// this crate reads.
     #[error(transparent)]

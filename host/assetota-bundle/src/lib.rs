@@ -9,11 +9,15 @@
 
 #![warn(missing_docs)]
 
+pub mod assemble;
+pub mod budget;
+pub mod codec;
 mod error;
 pub mod export;
 pub mod input;
 pub mod inspect;
 mod manifest;
+pub mod message;
 mod read;
 pub mod store_image;
 pub mod verify;

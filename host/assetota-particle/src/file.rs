@@ -4,14 +4,13 @@
 
 use std::path::Path;
 
+use assetota_firmware::ELF_MAGIC;
+
 use crate::error::Error;
 use crate::module::{Module, function};
 use crate::zip::{self as pzip, Bundle};
 
-/// The first bytes of an ELF file. An ELF is never taken for a module.
-pub const ELF_MAGIC: &[u8] = b"\x7fELF";
-
-/// Whether `bytes` are an ELF file.
+/// Whether `bytes` are an ELF file ([`ELF_MAGIC`]). An ELF is never taken for a module.
 pub fn is_elf(bytes: &[u8]) -> bool {
     bytes.starts_with(ELF_MAGIC)
 }

@@ -1,13 +1,13 @@
 //! Assets measured against Particle's limits: the zip entry of each asset
 //! made while it is measured (so a bundle compresses nothing twice), the
-//! assets of a bundle measured from their bytes, and a budget's findings
-//! split into what fails and what only warns.
+//! assets of a bundle measured from their bytes (their budget's findings
+//! are [`assetota_bundle::budget::findings`]).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use assetota_core::measure::Measured;
-use assetota_core::{Budget, Codec, MeasureError, Progress, ScannedFile, Verdict};
+use assetota_core::{Codec, MeasureError, Progress, ScannedFile};
 use sha2::{Digest, Sha256};
 
 use crate::zip as pzip;
@@ -130,31 +130,10 @@ pub fn measure_bundle_assets(
         .collect()
 }
 
-/// A budget's findings as messages: those over a limit, and those near one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Findings {
-    /// Each limit the assets break, worst first.
-    pub over: Vec<String>,
-    /// Each limit they come near.
-    pub near: Vec<String>,
-}
-
-/// The findings of `budget`, their messages naming its platform.
-pub fn findings(budget: &Budget) -> Findings {
-    let name = &budget.platform.name;
-    let mut out = Findings::default();
-    for f in budget.findings() {
-        match f.verdict() {
-            Verdict::Over => out.over.push(f.message(name)),
-            _ => out.near.push(f.message(name)),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use assetota_core::Budget;
     use std::io::{Cursor, Read};
 
     /// Deterministic noise (xorshift32).
@@ -260,7 +239,7 @@ mod tests {
         assert_eq!(measured, streamed);
 
         let budget = Budget::new(&p, measured);
-        let f = findings(&budget);
+        let f = assetota_bundle::budget::findings(&budget);
         assert_eq!(f.over.len(), 1, "{f:?}");
         assert!(f.over[0].contains("`a.bin`"), "{f:?}");
     }

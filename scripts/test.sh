@@ -111,7 +111,7 @@ step "device store footprint firmware (thumbv7m, QEMU)"
 
 step "MSRV $MSRV_CORE: build-support and host library crates, examples/hello"
 cargo "+$MSRV_CORE" check --quiet -p assetota -p assetota-core -p assetota-build -p assetota-store -p hello \
-    -p assetota-bundle -p assetota-firmware -p assetota-particle -p assetota-report -p assetota-serve
+    -p assetota-bundle -p assetota-firmware -p assetota-particle -p assetota-report -p assetota-serve -p assetota-project
 cargo "+$MSRV_CORE" check --quiet -p assetota-store --features xz
 step "MSRV $MSRV_CLI: cargo-assetota"
 cargo "+$MSRV_CLI" check --quiet -p cargo-assetota

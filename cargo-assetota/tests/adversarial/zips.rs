@@ -289,6 +289,30 @@ fn hostile_names_links_duplicates_and_unlisted_entries() {
             "compression method other than stored or deflate",
         ],
     );
+
+    // A load address at the top of the address space: the manifest's address
+    // (load address + offset) would overflow. inspect shows the bundle
+    // without an address instead of panicking.
+    let mut m = base.manifest();
+    m["firmware"]["load_address"] = serde_json::json!(u64::MAX);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("high.assetota.zip"),
+        base.with(Some(&m), &[]),
+    )
+    .unwrap();
+    let run = cli(work.path(), &["inspect", "--json", "high.assetota.zip"]);
+    assert_eq!(
+        run.code, 0,
+        "inspect of a top-of-memory load address:\n{}",
+        run.stderr
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        json["manifest"].get("load_address").is_none(),
+        "{}",
+        run.stdout
+    );
 }
 
 /// The name of the last entry of a zip written by `Zip`.

@@ -73,7 +73,10 @@ pub fn load(path: &Path) -> Result<Loaded> {
                 "at manifest_offset {:#x} of `{}`",
                 fw.manifest_offset, fw.file
             ),
-            load_address: fw.load_address.map(|a| a + fw.manifest_offset),
+            // Untrusted numbers: an address past the top of memory is none.
+            load_address: fw
+                .load_address
+                .and_then(|a| a.checked_add(fw.manifest_offset)),
         };
         return Ok(Loaded {
             path: path.to_owned(),

@@ -341,9 +341,9 @@ impl Error {
                 FirmwareError::ManifestTooNew { .. } => "assetota::manifest_version",
                 FirmwareError::WrongChip { .. } => "assetota::wrong_chip",
                 FirmwareError::SparseImage { .. } => "assetota::sparse_image",
-                FirmwareError::Esp { .. } | FirmwareError::BadEspImage { .. } => {
-                    "assetota::esp_image"
-                }
+                FirmwareError::Esp { .. }
+                | FirmwareError::BadEspImage { .. }
+                | FirmwareError::NoEspImageWriter { .. } => "assetota::esp_image",
                 FirmwareError::UnknownChip(_) => "assetota::firmware",
             },
             Error::Stale { .. } => "assetota::stale",
@@ -392,6 +392,7 @@ impl Error {
                 }
                 h
             }
+            Error::Firmware(FirmwareError::NoEspImageWriter { .. }) => "this cargo-assetota was built without its default `esp` feature; reinstall it with it (`cargo install cargo-assetota`, or `--features esp`), or bundle the ELF as it is with `--format elf`".into(),
             Error::Firmware(FirmwareError::CorruptManifest { .. }) => "the firmware file was modified or damaged after it was built; build it again".into(),
             Error::Firmware(FirmwareError::ManifestTooNew { .. }) | Error::BundleTooNew { .. } => "update cargo-assetota: `cargo install cargo-assetota`".into(),
             Error::Stale { .. } => "run `cargo assetota build` again so the firmware embeds the current assets (plain `cargo build` reruns build.rs too)".into(),

@@ -59,6 +59,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// An ESP app image was needed, and this build has no writer for it
+    /// (built without the `esp-image` feature).
+    #[error("`{}` is {chip} firmware, and this build cannot make ESP app images (built without the `esp-image` feature)", path.display())]
+    NoEspImageWriter {
+        /// The ELF.
+        path: PathBuf,
+        /// Its chip.
+        chip: String,
+    },
+
     /// A file that starts like an ESP app image but is not a valid one.
     #[error("`{}` is not a valid ESP app image: {detail}", path.display())]
     BadEspImage {

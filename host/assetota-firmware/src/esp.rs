@@ -67,11 +67,7 @@ pub fn app_image(
             detail: "it has no ESP-IDF app descriptor (`esp_app_desc` or a `.flash.appdesc` section), which the bootloader needs; add `esp_bootloader_esp_idf::esp_app_desc!();` to the firmware".into(),
         });
     }
-    let bytes =
-        crate::esp_writer::save_image(elf.bytes, chip_name).map_err(|detail| Error::Esp {
-            path: path.to_owned(),
-            detail,
-        })?;
+    let bytes = crate::esp_writer::save_image(path, elf.bytes, chip_name)?;
 
     let address = manifest_address(elf, located).ok_or_else(|| Error::Esp {
         path: path.to_owned(),

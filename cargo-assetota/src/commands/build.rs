@@ -175,7 +175,7 @@ pub fn run(args: BuildArgs, shell: &mut Shell) -> Result<()> {
         );
         bundle::check_budget(shell, &package.name, &budget)?;
 
-        let chip = super::esp_slots::chip(&platform, &elf, Some(&triple));
+        let chip = assetota_firmware::esp_slots::chip(&platform, &elf, Some(&triple));
         let format = args.format.unwrap_or(if chip.is_some() {
             ImageFormat::Esp
         } else if triple.contains("-none") {

@@ -28,7 +28,7 @@ pub struct Job<'a> {
     pub located: &'a Located,
     pub budget: &'a Budget,
     pub format: ImageFormat,
-    /// The ESP chip, for `ImageFormat::Esp` (see `esp_slots::chip`).
+    /// The ESP chip, for `ImageFormat::Esp` (see `assetota_firmware::esp_slots::chip`).
     pub chip: Option<String>,
     pub out: PathBuf,
     /// Also write the flat image here (beside the ELF, as `objcopy` would).
@@ -42,7 +42,7 @@ pub struct Written {
     pub image_path: Option<PathBuf>,
     pub firmware_check: Option<FirmwareCheck>,
     /// The ESP app image against the table's app slots.
-    pub slot_check: Option<super::esp_slots::SlotCheck>,
+    pub slot_check: Option<assetota_firmware::esp_slots::SlotCheck>,
 }
 
 pub fn write(job: Job<'_>) -> Result<Written> {
@@ -84,7 +84,9 @@ pub fn write(job: Job<'_>) -> Result<Written> {
     let platform = &budget.platform;
     let firmware_check = FirmwareCheck::run(platform, &image, &job.package.version)?;
     let slot_check = match job.format {
-        ImageFormat::Esp => super::esp_slots::SlotCheck::run(platform, image.len() as u64),
+        ImageFormat::Esp => {
+            assetota_firmware::esp_slots::SlotCheck::run(platform, image.len() as u64)
+        }
         _ => None,
     };
     if let Some(check) = &slot_check
@@ -232,7 +234,7 @@ pub fn run(args: BundleArgs, shell: &mut Shell) -> Result<()> {
     );
     check_budget(shell, &bin, &budget)?;
 
-    let chip = super::esp_slots::chip(&platform, &elf, args.target.as_deref());
+    let chip = assetota_firmware::esp_slots::chip(&platform, &elf, args.target.as_deref());
     let format = args.format.unwrap_or(if chip.is_some() {
         ImageFormat::Esp
     } else if elf.is_bare_metal() {

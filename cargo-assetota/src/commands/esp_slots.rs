@@ -1,7 +1,6 @@
-//! ESP targets: the chip and the app-slot check are
-//! `assetota_firmware::esp_slots`'s; this file prints the check.
+//! ESP targets: prints `assetota_firmware::esp_slots`'s app-slot check.
 
-pub use assetota_firmware::esp_slots::{SlotCheck, chip};
+use assetota_firmware::esp_slots::SlotCheck;
 
 use crate::shell::Shell;
 

@@ -7,15 +7,16 @@ use assetota_core::bytesize::Bytes;
 use assetota_firmware::Located;
 use serde::Serialize;
 
+use crate::input::Kind;
 use crate::manifest::{BundleManifest, hex};
 
 /// The JSON of `inspect --json` for a file with an embedded manifest.
 #[derive(Debug, Serialize)]
-pub struct InspectJson<'a, K> {
+pub struct InspectJson<'a> {
     /// The file, as displayed.
     pub file: String,
     /// What kind of file it is, as the loader names it.
-    pub kind: K,
+    pub kind: Kind,
     /// The embedded manifest.
     pub manifest: ManifestJson,
     /// A bundle's `manifest.json`.
